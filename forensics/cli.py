@@ -1,0 +1,204 @@
+"""The ``forensics`` command: a thin layer over the library. Exit 0 ok, 1 damage found by a check,
+2 bad input (one clear line on stderr, no traceback), 3 an internal error (one line; set
+``FORENSICS_DEBUG=1`` for the traceback)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Callable
+
+from forensics.errors import ForensicsError
+
+
+def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> None:
+    p.add_argument("repo", nargs=None if repo_required else "?", default=".", metavar="REPO",
+                   help="repository (worktree top or bare); default: current directory")
+    p.add_argument("--rev", default="HEAD", help="revision to analyse (default HEAD)")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC",
+                   help="limit to paths matching a git pathspec (repeatable; default '*.py')")
+    p.add_argument("--marker", action="append", metavar="REGEX",
+                   help="marker regex searched per line (repeatable; replaces the defaults)")
+    p.add_argument("--config", metavar="FILE.toml", help="settings file ([tool.forensics] table or top level)")
+    p.add_argument("--cache", metavar="DIR", help="cache directory (default $FORENSICS_CACHE or ~/.cache/forensics)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--jobs", type=int, metavar="N", help="processes for judging versions (default: all cores)")
+    p.add_argument("--bulk-threshold", type=int, metavar="N", help="changed paths that make a commit bulk (default 50)")
+    p.add_argument("--include-backups", action="store_true", default=None,
+                   help="treat backup paths as subjects instead of evidence")
+    p.add_argument("--since", metavar="DATE", help="only commits after DATE (git's date formats)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def _csv_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-' for stdout)")
+
+
+def _do_scan(args: argparse.Namespace):
+    from forensics.scan import scan
+
+    if args.jobs is not None and args.jobs < 1:
+        raise ForensicsError("--jobs must be at least 1")
+    if args.bulk_threshold is not None and args.bulk_threshold < 1:
+        raise ForensicsError("--bulk-threshold must be at least 1")
+    cache = False if args.no_cache else args.cache
+    return scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
+                jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
+                since=args.since, progress=not args.quiet)
+
+
+def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
+    from forensics.output import print_table, write_csv
+
+    if getattr(args, "csv", None):
+        write_csv(df, args.csv)
+        if args.csv != "-" and not args.quiet:
+            print(f"wrote {len(df)} rows to {args.csv}", file=sys.stderr)
+    else:
+        print_table(df, max_rows=max_rows)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    result = _do_scan(args)
+    m = result.manifest
+    lines = [
+        f"repository      {m['repo']}{'  (bare)' if m['bare'] else ''}",
+        f"revision        {args.rev} = {m['rev_sha']}",
+        f"commits         {m['commits']}",
+        f"versions        {m['versions']} distinct ({m['versions_judged']} judged now, {m['versions_reused']} reused from cache)",
+        f"unreadable      {len(m['unreadable_objects'])} objects" + (
+            f" (first: {', '.join(m['unreadable_objects'][:3])})" if m["unreadable_objects"] else ""),
+        f"events          {m['events']}",
+        f"paths in scope  {m['paths_in_scope']}",
+        f"damaged now     {m['damaged_now']}",
+        f"interpreter     {m['interpreter']}",
+        f"time            {m['seconds_total']:.2f} s" + ("  (cached scan)" if m.get("from_cache") else ""),
+    ]
+    if m["shallow"]:
+        lines.append("shallow         yes: history stops at the clone's boundary; the first versions there count as additions")
+    if not m["renames_detected"]:
+        lines.append("renames         not detected: missing objects made git's rename detection fail")
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from forensics.timeline import timeline
+
+    result = _do_scan(args)
+    df = timeline(result).drop(columns=["order"])
+    _emit(df, args, max_rows=args.head)
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from forensics.events import EVENT_COLUMNS
+
+    result = _do_scan(args)
+    cols = EVENT_COLUMNS[:11] + ["author", "kind", "state_before", "state_after"]
+    _emit(result.events[cols], args, max_rows=args.head)
+    return 0
+
+
+def cmd_census(args: argparse.Namespace) -> int:
+    from forensics.census import census, census_json
+
+    if args.depth < 0:
+        raise ForensicsError("--depth must be 0 or more")
+    result = _do_scan(args)
+    table = census(result, depth=args.depth)
+    if args.json:
+        print(json.dumps(census_json(table), indent=2))
+    else:
+        _emit(table, args)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from forensics.simulate import simulate
+
+    if args.scale < 1:
+        raise ForensicsError("--scale must be at least 1")
+    t = time.perf_counter()
+    truth = simulate(args.dir, seed=args.seed, scale=args.scale, force=args.force)
+    print(f"built {truth['repo']} ({truth['counts']['commits']} commits, {truth['counts']['paths_at_head']} "
+          f"Python paths at HEAD, {truth['counts']['damaged_at_head']} damaged) and {truth['truth_file']} "
+          f"in {time.perf_counter() - t:.1f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from forensics import __version__
+
+    parser = argparse.ArgumentParser(prog="forensics", description="Investigate bulk damage in git repositories.")
+    parser.add_argument("--version", action="version", version=f"forensics {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("scan", help="mine the history and print a summary")
+    _scan_options(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("timeline", help="one row per commit with at least one event")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows")
+    p.set_defaults(func=cmd_timeline)
+
+    p = sub.add_parser("events", help="one row per (commit, path, event)")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows")
+    p.set_defaults(func=cmd_events)
+
+    p = sub.add_parser("census", help="state of every path in scope at a revision, by directory")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--depth", type=int, default=2, help="directory depth to group by (default 2)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.set_defaults(func=cmd_census)
+
+    p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
+    p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks")
+    p.add_argument("--force", action="store_true", help="replace an existing DIR")
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):
+            pass
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ForensicsError as exc:
+        print(f"forensics: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("forensics: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback, unless asked
+        if os.environ.get("FORENSICS_DEBUG"):
+            raise
+        print(f"forensics: internal error: {type(exc).__name__}: {exc} (FORENSICS_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,19 @@
+"""Progress on stderr for long work: shown only on a terminal and never with ``--quiet``."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+
+@contextmanager
+def progress_bar(desc: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """Yields ``advance(n)``. A no-op unless ``enabled`` and stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda n=1: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit="", file=sys.stderr, mininterval=0.5, delay=1.0,
+              leave=False, dynamic_ncols=True) as bar:
+        yield lambda n=1: bar.update(n)
