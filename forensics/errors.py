@@ -13,8 +13,8 @@ class ForensicsError(Exception):
 
 
 class NotARepository(ForensicsError):
-    def __init__(self, path: str) -> None:
-        super().__init__(f"not a git repository: {path} (pass the path of a clone or a bare repository)")
+    def __init__(self, path: str, hint: str = "pass the path of a clone or a bare repository") -> None:
+        super().__init__(f"not a git repository: {path} ({hint})")
 
 
 class UnknownRevision(ForensicsError):

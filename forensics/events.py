@@ -71,16 +71,21 @@ def derive_events(changes: pd.DataFrame, versions: pd.DataFrame, commits: pd.Dat
     meta = commits[["sha", "committed_at", "author"]]
     ev = ev.merge(meta, on="sha", how="left")
     ev = ev.sort_values(["order", "path", "_rank"], kind="stable").reset_index(drop=True)
+    for col in ("markers_before", "markers_after", "tests_before", "tests_after"):
+        ev[col] = ev[col].astype("Int64")
+    for col in ("compiles_before", "compiles_after"):
+        ev[col] = ev[col].astype("boolean")
     new_only = ev["kind"].isin(["A", "C"])
-    for col in ("markers_before", "compiles_before", "tests_before", "state_before"):
+    gone = ev["kind"] == "D"
+    for col in ("markers_before", "compiles_before", "tests_before"):
         ev.loc[new_only, col] = pd.NA
-    ev.loc[ev["kind"] == "D", ["markers_after", "compiles_after", "tests_after", "state_after"]] = pd.NA
+    for col in ("markers_after", "compiles_after", "tests_after"):
+        ev.loc[gone, col] = pd.NA
+    # absent sides have no state: "" (not NaN/NA, so tables round-trip through Parquet unchanged)
+    ev["state_before"] = ev["state_before"].where(~new_only, "").fillna("").astype(object)
+    ev["state_after"] = ev["state_after"].where(~gone, "").fillna("").astype(object)
     ev["old_path"] = ev["old_path"].where(~new_only | (ev["kind"] == "C"), "")
     out = ev[EVENT_COLUMNS].copy()
-    for col in ("markers_before", "markers_after", "tests_before", "tests_after"):
-        out[col] = out[col].astype("Int64")
-    for col in ("compiles_before", "compiles_after"):
-        out[col] = out[col].astype("boolean")
     return out
 
 

@@ -108,12 +108,17 @@ class Repository:
              "--is-bare-repository", "--is-shallow-repository", "--show-cdup"],
             capture_output=True, env=env)
         if proc.returncode != 0:
+            top = subprocess.run(["git", *_SAFE_CONFIG, "-C", real, "rev-parse", "--show-toplevel"],
+                                 capture_output=True, env=git_env())
+            if top.returncode == 0 and top.stdout.strip():
+                where = top.stdout.decode("utf-8", "replace").strip()
+                raise NotARepository(os.fspath(path), f"a subdirectory of {where}; pass that top directory")
             raise NotARepository(os.fspath(path))
         lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
         git_dir, common, bare, shallow = lines[0], lines[1], lines[2] == "true", lines[3] == "true"
         cdup = lines[4] if len(lines) > 4 else ""
         if cdup:  # a subdirectory of a worktree: refuse rather than guess which repository is meant
-            raise NotARepository(f"{os.fspath(path)} (a subdirectory; pass the repository's top directory)")
+            raise NotARepository(os.fspath(path), "a subdirectory; pass the repository's top directory")
         if not os.path.isabs(common):  # relative to where rev-parse ran
             common = os.path.join(real, common)
         return cls(path=real, git_dir=git_dir, common_dir=os.path.realpath(common),

@@ -35,8 +35,14 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
         if not force and not (out / "truth.json").exists():
             raise ForensicsError(f"{out} exists and is not empty; choose another directory or pass --force")
         shutil.rmtree(out)
+    return write_model(Incident(seed, scale).build(), out, seed, scale)
+
+
+def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dict[str, Any]:
+    """Write a simulator model as a repository with one ``git fast-import``, plus its truth manifest."""
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = Incident(seed, scale).build()
+    repo, truth_file = out / "repo", out / "truth.json"
     building = out / ".building"
     env = git_env()
     subprocess.run(["git", "init", "-q", "--initial-branch=main", str(building)], check=True, env=env)

@@ -319,7 +319,7 @@ class Incident:
         self.models[ren_dst] = self.models.pop(ren)
         m.commit("main", "dave", f"Delete {gone.split('/')[-1]}", [("del", gone)], minutes=25, role="delete")
         del self.models[gone]
-        self.sets.update(copy=[src, dst], rename=[ren, ren_dst], deleted=[gone])
+        self.sets.update(copy_source=[src], copy=[dst], renamed_from=[ren], renamed_to=[ren_dst], deleted=[gone])
 
     def repair_script(self) -> None:
         self.m.commit("main", "carol", "Add a marker repair helper",

@@ -1,0 +1,68 @@
+"""Shared fixtures: the simulated incident is built once per session, in a temporary directory."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from forensics.simulate import simulate
+
+SEED = 7
+
+
+@pytest.fixture(scope="session")
+def incident(tmp_path_factory) -> dict:
+    """The demo incident: ``truth`` manifest plus ``repo`` path."""
+    out = tmp_path_factory.mktemp("incident")
+    truth = simulate(out, seed=SEED, scale=1)
+    return truth
+
+
+@pytest.fixture(scope="session")
+def repo(incident) -> str:
+    return incident["repo"]
+
+
+@pytest.fixture(scope="session")
+def scanned(incident, tmp_path_factory):
+    """A scan of the demo incident at HEAD (no cache)."""
+    from forensics import scan
+
+    return scan(incident["repo"], cache=False, progress=False)
+
+
+def git(*args: str, cwd: str | Path | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}).stdout
+
+
+def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real console entry point (``python -m forensics``)."""
+    return subprocess.run([sys.executable, "-m", "forensics", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def tree_digest(root: str | Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root`` (worktree and .git alike), plus symlink targets."""
+    out = {}
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = os.fsencode(p.relative_to(root)).decode("utf-8", "backslashreplace")
+            if p.is_symlink():
+                out[rel] = "link:" + os.readlink(p)
+            elif p.is_file():
+                out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+            else:
+                out[rel] = "dir"
+    return out
+
+
+def load_truth(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text())

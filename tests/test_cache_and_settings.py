@@ -1,0 +1,99 @@
+"""Cache reuse, settings layers, determinism of the simulator, and pydriller agreement."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import git, run_cli
+from forensics import scan
+from forensics.simulate import simulate
+
+
+def test_the_same_scan_is_answered_from_the_cache(repo, tmp_path):
+    first = scan(repo, cache=tmp_path, progress=False)
+    assert not first.manifest["from_cache"] and first.manifest["versions_judged"] > 300
+    second = scan(repo, cache=tmp_path, progress=False)
+    assert second.manifest["from_cache"]
+    for name in ("commits", "changes", "events", "tree"):
+        a, b = getattr(first, name), getattr(second, name)
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+    manifest = json.loads(next((tmp_path).rglob("manifest.json")).read_text())
+    assert manifest["rev_sha"] == first.rev_sha and manifest["interpreter"].startswith("CPython")
+
+
+def test_a_later_revision_reuses_every_judged_version(repo, tmp_path):
+    early = scan(repo, rev="sim/after-fixer", cache=tmp_path, progress=False)
+    late = scan(repo, cache=tmp_path, progress=False)
+    early_blobs = set(early.versions["blob"])
+    assert late.manifest["versions_reused"] == len(early_blobs & set(late.versions["blob"]))
+    assert late.manifest["versions_judged"] == len(set(late.versions["blob"]) - early_blobs)
+    assert late.manifest["versions_judged"] < late.manifest["versions"] / 2
+
+
+def test_other_settings_are_not_served_from_the_cache(repo, tmp_path):
+    scan(repo, cache=tmp_path, progress=False)
+    other = scan(repo, cache=tmp_path, progress=False, markers=[r'"formatted_string"'])
+    assert not other.manifest["from_cache"]
+
+
+def test_marker_option_finds_placeholder_corruption(incident, repo):
+    result = scan(repo, cache=False, progress=False, markers=[r'"formatted_string"', r"\[item for item in \[\]\]"])
+    marked = set(result.subjects.loc[result.subjects["markers"] > 0, "path"])
+    assert set(incident["sets"]["placeholder"]) <= marked
+    # the default REMOVED_SYNTAX_ERROR marker is replaced, not added to
+    assert not (set(incident["sets"]["fixer_fixed"]) - set(incident["sets"]["placeholder"])) <= marked
+
+
+def test_tool_forensics_table_in_the_analysed_repository(repo, tmp_path):
+    clone = tmp_path / "clone"
+    git("clone", "-q", repo, str(clone))
+    (clone / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.forensics]\npaths = ["tests/e2e"]\n')
+    git("-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qam", "configure forensics")
+    result = scan(clone, cache=False, progress=False)
+    assert set(result.subjects["path"].str.slice(0, 10)) == {"tests/e2e/"}
+    assert any("[tool.forensics]" in s for s in result.settings.sources)
+    # --config and the command line override it, in that order
+    cfg = tmp_path / "f.toml"
+    cfg.write_text('paths = ["src"]\nbulk_threshold = 10\n')
+    result = scan(clone, cache=False, progress=False, config=str(cfg))
+    assert result.settings.paths == ("src",) and result.settings.bulk_threshold == 10
+    result = scan(clone, cache=False, progress=False, config=str(cfg), paths=["scripts"])
+    assert set(result.subjects["path"]) == {"scripts/migrate_ssot_base.py", "scripts/repair_markers.py"}
+
+
+def test_backups_are_evidence_unless_included(incident, repo):
+    default = scan(repo, cache=False, progress=False)
+    assert not default.subjects["path"].str.contains("backup").any()
+    backups = default.tree[default.tree["is_backup"]]
+    assert len(backups) == len(incident["sets"]["snapshot"]) + len(incident["sets"]["bulk_touched"])
+    assert not default.events["path"].str.contains("backup").any()
+    included = scan(repo, cache=False, progress=False, include_backups=True)
+    assert included.subjects["path"].str.startswith("backups/").sum() == len(incident["sets"]["snapshot"])
+
+
+def test_same_seed_same_shas_and_other_seed_other_shas(incident, tmp_path):
+    again = simulate(tmp_path / "again", seed=7)
+    assert again["head"] == incident["head"] and again["events"] == incident["events"]
+    other = simulate(tmp_path / "other", seed=8)
+    assert other["head"] != incident["head"]
+
+
+def test_simulate_refuses_to_overwrite_other_work(tmp_path):
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    proc = run_cli("simulate", str(tmp_path / "busy"))
+    assert proc.returncode == 2 and "not empty" in proc.stderr
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_commit_metadata_agrees_with_pydriller(scanned):
+    from forensics.pydriller_view import commits_via_pydriller
+
+    theirs = commits_via_pydriller(scanned.repo, scanned.rev_sha).set_index("sha").sort_index()
+    ours = scanned.commits.set_index("sha").sort_index()
+    assert list(ours.index) == list(theirs.index)
+    for col in ("parents", "is_merge", "author", "author_email", "authored_at", "committed_at", "subject"):
+        assert ours[col].tolist() == theirs[col].tolist(), col
+    assert ours["is_merge"].sum() >= 3
