@@ -40,7 +40,7 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
 
 def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dict[str, Any]:
     """Write a simulator model as a repository with one ``git fast-import``, plus its truth manifest."""
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     repo, truth_file = out / "repo", out / "truth.json"
     building = out / ".building"
