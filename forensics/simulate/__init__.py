@@ -32,7 +32,8 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
             return truth
         raise ForensicsError(f"{out} holds a simulation with other settings; pass --force to replace it")
     if out.exists() and any(out.iterdir()):
-        if not force and not (out / "truth.json").exists():
+        ours = {".building", ".marks", "repo", "truth.json"}  # an earlier or interrupted simulation
+        if not force and not {p.name for p in out.iterdir()} <= ours:
             raise ForensicsError(f"{out} exists and is not empty; choose another directory or pass --force")
         shutil.rmtree(out)
     return write_model(Incident(seed, scale).build(), out, seed, scale)
