@@ -19,10 +19,10 @@ PACKAGES = ["websocket", "websocket_core", "agents", "auth", "database", "config
 
 BREAKER_AT = datetime(2025, 9, 6, 20, 2, 59, tzinfo=timezone.utc)
 FIXER_AT = datetime(2025, 9, 7, 16, 11, 5, tzinfo=timezone.utc)
-SNAPSHOT_AT = datetime(2025, 9, 8, 10, 15, 0, tzinfo=timezone.utc)
+SNAPSHOT_AT = datetime(2025, 9, 8, 17, 15, 0, tzinfo=timezone.utc)   # 10:15 for bob (-0700)
 SNAPSHOT_DIR = "backups/tests_20250908_101500"
 BULK_AT = datetime(2025, 9, 10, 8, 43, 51, tzinfo=timezone.utc)
-BULK_BACKUP_SUFFIX = ".backup_20250910_084026"
+BULK_BACKUP_SUFFIX = ".backup_20250910_044026"                          # frank's wall clock (-0400)
 
 CONFIG_FILES = {
     ".github/workflows/ci.yml": "name: ci\non: [push]\njobs:\n  unit:\n    runs-on: ubuntu-latest\n"
