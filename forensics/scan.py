@@ -62,6 +62,11 @@ class ScanResult:
     def rev_order(self) -> int:
         return int(self.commits["order"].max()) if len(self.commits) else -1
 
+    def read_blobs(self, blobs: list[str]) -> dict[str, bytes | None]:
+        """Contents of ``blobs`` through one ``cat-file --batch`` (None for missing objects)."""
+        with self.repo.blob_reader() as reader:
+            return dict(reader.read_many([b for b in blobs if b]))
+
     def chains(self) -> pd.DataFrame:
         """Damage chains of every damaged path at the revision (see :func:`damage_chains`)."""
         if self._chains is None:
