@@ -116,6 +116,48 @@ def cmd_census(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_culprits(args: argparse.Namespace) -> int:
+    from forensics.culprits import culprits
+
+    result = _do_scan(args)
+    table = culprits(result, args.bulk_threshold, args.wave_window, args.wave_min_damaged,
+                     breaker_min_damaged=args.breaker_min_damaged)
+    _emit(table, args)
+    return 0
+
+
+def cmd_signatures(args: argparse.Namespace) -> int:
+    from forensics.culprits import waves, wave_commits
+    from forensics.signatures import commit_signatures
+
+    result = _do_scan(args)
+    shas = []
+    for given in args.commit:
+        try:
+            sha = result.repo.resolve(given)
+        except ForensicsError:
+            raise
+        if sha not in set(result.commits["sha"]):
+            raise ForensicsError(f"commit {given} is not in the history of {args.rev}")
+        if args.wave:
+            for _, w in waves(result, args.wave_window, 1).iterrows():
+                members = wave_commits(result, w)
+                if sha in members:
+                    shas.extend(members)
+                    break
+            else:
+                shas.append(sha)
+        else:
+            shas.append(sha)
+    table = commit_signatures(result, list(dict.fromkeys(shas)), min_files=args.min_files)
+    if args.as_markers:
+        for marker in dict.fromkeys(m for m in table["marker"] if m):
+            print(marker)
+        return 0
+    _emit(table, args)
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from forensics.simulate import simulate
 
@@ -159,6 +201,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=int, default=2, help="directory depth to group by (default 2)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=cmd_census)
+
+    p = sub.add_parser("culprits", help="bulk commits, waves, breakers, scripts and backup sets")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--wave-window", type=float, default=30, metavar="MIN",
+                   help="most minutes between a wave's commits (default 30)")
+    p.add_argument("--wave-min-damaged", type=int, default=20, metavar="N",
+                   help="paths a wave must damage to be reported (default 20)")
+    p.add_argument("--breaker-min-damaged", type=int, default=3, metavar="N",
+                   help="paths another commit must damage to be reported as a breaker (default 3)")
+    p.set_defaults(func=cmd_culprits)
+
+    p = sub.add_parser("signatures", help="the line transformations a commit (or wave) applied to many files")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--commit", action="append", required=True, metavar="SHA", help="commit (repeatable)")
+    p.add_argument("--wave", action="store_true", help="take the whole wave each --commit belongs to")
+    p.add_argument("--wave-window", type=float, default=30, metavar="MIN", help="wave window (default 30)")
+    p.add_argument("--min-files", type=int, default=2, metavar="N", help="files a signature must reach (default 2)")
+    p.add_argument("--as-markers", action="store_true", help="print one marker regex a line, for --marker")
+    p.set_defaults(func=cmd_signatures)
 
     p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")

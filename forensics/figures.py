@@ -57,3 +57,11 @@ def damaged_over_time_figure(trend: pd.DataFrame, title: str = "Damaged paths ov
     fig.update_layout(title=title, xaxis_title="committed (UTC)", yaxis_title="paths", hovermode="x unified",
                       height=380)
     return fig
+
+
+def use_offline_renderer() -> None:
+    """Figures render in JupyterLab (plotly mimetype) and carry their own plotly.js for exported
+    HTML (``notebook`` renderer: the library is embedded once, no CDN)."""
+    import plotly.io as pio
+
+    pio.renderers.default = "plotly_mimetype+notebook"

@@ -41,6 +41,23 @@ class RootCause:
             df = df[df[col] <= self.until]
         return df
 
+    def summary_markdown(self) -> str:
+        return "\n".join(f"- {line}" for line in self.summary)
+
+    def write_csvs(self, out_dir) -> dict[str, str]:
+        """Write ``timeline.csv``, ``culprits.csv`` and ``chains.csv`` into ``out_dir``."""
+        from pathlib import Path
+
+        from forensics.output import write_csv
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"timeline": out / "timeline.csv", "culprits": out / "culprits.csv", "chains": out / "chains.csv"}
+        write_csv(self.timeline.drop(columns=["order"]), str(files["timeline"]))
+        write_csv(self.culprits, str(files["culprits"]))
+        write_csv(self.chains, str(files["chains"]))
+        return {k: str(v) for k, v in files.items()}
+
     def timeline_figure(self):
         from forensics.figures import timeline_figure
 
