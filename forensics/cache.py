@@ -37,7 +37,7 @@ def repo_id(common_dir: str) -> str:
 
 
 def _encode(df: pd.DataFrame) -> pd.DataFrame:
-    return df.drop(columns="chain") if "chain" in df.columns else df
+    return df.drop(columns=[c for c in ("chain", "edits") if c in df.columns])
 
 
 def _decode(df: pd.DataFrame) -> pd.DataFrame:

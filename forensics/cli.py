@@ -158,6 +158,40 @@ def cmd_signatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restore_list(args: argparse.Namespace) -> int:
+    from forensics.restore_list import restore_list
+    from forensics.tiers import load_tiers
+
+    tiers = load_tiers(args.priority_rules)
+    result = _do_scan(args)
+    table = restore_list(result, tiers)
+    if not args.csv:
+        table = table[["path", "state", "source", "confidence", "priority", "tests_now", "tests_last_good",
+                       "edits_since_damage", "restore_command"]]
+    _emit(table, args)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from forensics.restore import restore
+
+    outcomes = restore(args.repo, args.plan, apply=args.apply, force=args.force, branch=args.branch,
+                       use_unmask=args.unmask, backup_dir=args.backup_dir, log=args.log)
+    width = max((len(o.path) for o in outcomes), default=10)
+    for o in outcomes:
+        if args.quiet and o.action in ("restored", "already restored", "would restore"):
+            continue
+        health = "" if o.compiles is None else (
+            f"  +{o.added} -{o.removed}  compiles={'yes' if o.compiles else 'NO'} markers={o.markers}")
+        print(f"{o.action:16} {o.path:{width}}{health}  {o.detail}".rstrip())
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.action] = counts.get(o.action, 0) + 1
+    print(", ".join(f"{n} {a}" for a, n in counts.items()) + ("" if args.apply else "  (dry run: pass --apply)"),
+          file=sys.stderr)
+    return 1 if counts.get("refused") or counts.get("failed") or counts.get("not committed") else 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from forensics.simulate import simulate
 
@@ -222,6 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-files", type=int, default=2, metavar="N", help="files a signature must reach (default 2)")
     p.add_argument("--as-markers", action="store_true", help="print one marker regex a line, for --marker")
     p.set_defaults(func=cmd_signatures)
+
+    p = sub.add_parser("restore-list", help="one row per damaged path: what to restore, from where, what it loses")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (replace the shipped P0-P4)")
+    p.set_defaults(func=cmd_restore_list)
+
+    p = sub.add_parser("restore", help="dry-run or apply a restore plan (a restore-list CSV)")
+    p.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    p.add_argument("--plan", required=True, metavar="CSV", help="the CSV written by `forensics restore-list --csv`")
+    p.add_argument("--apply", action="store_true", help="write the files (default: dry run)")
+    p.add_argument("--force", action="store_true", help="overwrite targets with uncommitted changes (saved first)")
+    p.add_argument("--branch", metavar="NAME", help="commit the restored files on a new branch")
+    p.add_argument("--unmask", action="store_true", help="strip markers where no healthy source exists")
+    p.add_argument("--backup-dir", metavar="DIR", help="where overwritten files are saved (default .git/forensics/restore-backups/RUN)")
+    p.add_argument("--log", metavar="CSV", help="restore log (default .git/forensics/restore-log.csv)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only files that were not restored")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")

@@ -23,7 +23,7 @@ EVENT_COLUMNS = [
 CHAIN_COLUMNS = [
     "path", "state", "blob", "events", "root_cause", "root_cause_event", "root_cause_at",
     "root_cause_path", "damaged_since", "damaged_since_at", "born", "born_from", "complete",
-    "last_good_sha", "last_good_path", "last_good_blob", "chain",
+    "last_good_sha", "last_good_path", "last_good_blob", "chain", "edits",
 ]
 
 
@@ -163,7 +163,8 @@ def damage_chains(tree_states: pd.DataFrame, changes: pd.DataFrame, versions: pd
     ``born`` is A/C when the chain starts with the path's birth (``born_from``: the copy's source);
     ``complete`` is False when the lineage leaves the scanned history (``--since``, shallow clone,
     unreadable objects); ``last_good_*`` name the newest healthy version before the damage,
-    following renames and copies (empty when none exists)."""
+    following renames and copies (empty when none exists); ``edits`` lists, oldest first, the commits
+    after the damage that changed the path without an event (neither damage nor repair)."""
     lineage = Lineage(changes[~changes["is_backup"]], versions)
     ev_index: dict[tuple[str, str], list[tuple[str, str, str, object]]] = defaultdict(list)
     for sha, path, event, at in events[["sha", "path", "event", "committed_at"]].itertuples(index=False, name=None):
@@ -200,6 +201,9 @@ def damage_chains(tree_states: pd.DataFrame, changes: pd.DataFrame, versions: pd
                 break
             cur_path, cur_blob, before = ch.old_path, ch.old_blob, ch.order - 1
         chain = [e for ch in reversed(steps) for e in ev_index.get((ch.sha, ch.path), ())]
+        # changes after the damage that were neither damage nor repair: what a restore would lose
+        edits = [ch.sha for ch in reversed(steps[:-1]) if not ev_index.get((ch.sha, ch.path))
+                 and not (ch.kind == "R" and ch.old_blob == ch.new_blob)]
         first = chain[0] if chain else None
         rows.append((
             path, state, blob, len(chain),
@@ -208,10 +212,10 @@ def damage_chains(tree_states: pd.DataFrame, changes: pd.DataFrame, versions: pd
             born, born_from, complete and bool(chain),
             last_good[0] if last_good else "", last_good[1] if last_good else "",
             last_good[2] if last_good else "",
-            [(e[0], e[1], e[2]) for e in chain],
+            [(e[0], e[1], e[2]) for e in chain], edits,
         ))
     out = pd.DataFrame(rows, columns=CHAIN_COLUMNS)
-    for col in ("path", "root_cause_path", "born_from", "last_good_path", "chain"):
+    for col in ("path", "root_cause_path", "born_from", "last_good_path", "chain", "edits"):
         out[col] = out[col].astype(object)
     for col in ("root_cause_at", "damaged_since_at"):
         out[col] = pd.to_datetime(out[col], utc=True)

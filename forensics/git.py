@@ -235,3 +235,28 @@ class BlobReader:
                 yield expected, data
         finally:
             writer.join()
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a blob with these bytes (SHA-1 repositories)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def commit_on_new_branch(repo: Repository, branch: str, paths: list[bytes], message: str) -> str:
+    """The one write this module offers, for ``forensics restore --apply --branch`` only: create
+    ``branch`` at HEAD, stage ``paths`` and commit them. Never used on evidence being analysed."""
+    work = repo.path
+    env = git_env()
+
+    def run(*args: str | bytes, input: bytes | None = None) -> bytes:
+        proc = subprocess.run(["git", "-C", work, *args], capture_output=True, env=env, input=input)
+        if proc.returncode != 0:
+            raise GitFailed(str(args[0]), proc.stderr.decode("utf-8", "replace"))
+        return proc.stdout
+
+    run("checkout", "-q", "-b", branch)
+    run("add", "--pathspec-from-file=-", "--pathspec-file-nul", "--", input=b"\0".join(paths))
+    run("commit", "-q", "-m", message)
+    return run("rev-parse", "HEAD").decode().strip()

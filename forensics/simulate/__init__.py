@@ -103,6 +103,9 @@ def _chain(v: Version, shas: dict[int, str]) -> dict[str, Any]:
             break
         cur = prev
     events = [[shas[s.commit], s.path, e] for s in reversed(steps) for e in s.events]
+    # edits a restore would throw away: later steps that changed content without an event
+    edits = [shas[s.commit] for s in reversed(steps[:-1]) if not s.events and not (s.kind == "R" and s.prev is not None
+                                                                                and s.prev.blob == s.blob)]
     return {
         "state": v.state,
         "blob": v.blob,
@@ -112,6 +115,7 @@ def _chain(v: Version, shas: dict[int, str]) -> dict[str, Any]:
         "root_cause_event": events[0][2] if events else None,
         "born": born,
         "born_from": born_from,
+        "edits_since_damage": edits,
         "last_good": None if last_good is None else {
             "sha": shas[last_good.commit], "path": last_good.path, "blob": last_good.blob, "tests": last_good.tests},
     }

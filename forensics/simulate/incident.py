@@ -231,7 +231,7 @@ class Incident:
         rng.shuffle(files)
         batches = [sorted(files[i::6]) for i in range(6)]
         for k, batch in enumerate(batches):
-            ops = []
+            ops = self._born_marked() if k == 0 else []
             for p in batch:
                 mod = self.models[p]
                 if p in fixed:
@@ -245,6 +245,18 @@ class Incident:
             m.commit("main", "erin", f"Auto-fix syntax errors (batch {k + 1}/6)", ops,
                      minutes=0 if k == 0 else rng.randint(1, 2), role="fixer")
         self.sets.update(fixer_fixed=sorted(fixed), fixer_missed=missed, fixer_marked_healthy=extra)
+
+    def _born_marked(self) -> list[tuple]:
+        """Two files the fixer adds already commented out: no healthy version ever existed."""
+        ops = []
+        for i, broken_class in ((900, False), (901, True)):
+            path, mod = self._new_test("tests/unit", i)
+            mod = replace(mod, ssot=True, class_broken=broken_class, class_commented=broken_class,
+                          functions=tuple(replace(f, commented=True) for f in mod.functions))
+            ops.append(self._put(path, mod))
+            self.sets.setdefault("born_marked_unmask_compiles" if not broken_class else "born_marked_unmask_broken",
+                                 []).append(path)
+        return ops
 
     def snapshot(self) -> None:
         self.m.at(SNAPSHOT_AT)
@@ -302,11 +314,22 @@ class Incident:
         ops = [self._put(p, self.models[p].edited(Func(f"test_regression_{self._n()}", self._n()))) for p in picks]
         self.m.commit("main", "alice", "Add regression tests for session handling", ops, minutes=300, role="feature_edits")
         self.sets["edited_after_damage"] = picks
+        # alice keeps her reworked, healthy copy of one damaged file beside it
+        target = next(p for p in self.sets["fixer_fixed"] if p in self.models and p not in picks
+                      and p not in self.sets["breaker_double"])
+        good = replace(self.models[target], ssot=False, class_broken=False, class_commented=False, revision=99)
+        good = good.edited(Func("test_reworked_by_alice", self._n()))
+        assert good.state == "healthy"
+        self.m.commit("main", "alice", f"Keep my reworked {target.split('/')[-1]} as .bak",
+                      [("put", target + ".bak", RawFile(good.render(), compiles=True, tests=good.tests))],
+                      minutes=30, role="bak_newer")
+        self.sets["bak_newer"] = [target]
 
     def copy_rename_delete(self) -> None:
         m = self.m
         marked = [p for p in self._tests_on() if self.models[p].state == "marked"
-                  and p not in self.sets["edited_after_damage"] and p.count("/") == 2]
+                  and p not in self.sets["edited_after_damage"] and p not in self.sets["bak_newer"]
+                  and p.count("/") == 2]
         src, ren, gone = marked[0], marked[1], marked[2]
         dst = src.replace(".py", "_v2.py")
         self.models[dst] = self.models[src]
