@@ -65,3 +65,19 @@ def use_offline_renderer() -> None:
     import plotly.io as pio
 
     pio.renderers.default = "plotly_mimetype+notebook"
+
+
+def restoration_figure(plan: pd.DataFrame, title: str = "Tests recovered by restoring, per tier and confidence") -> go.Figure:
+    """Stacked bars: tests a restore recovers per priority tier, split by confidence."""
+    colours = {"high": "#2ca02c", "medium": "#ff7f0e", "low": "#d62728", "none": "#7f7f7f"}
+    fig = go.Figure()
+    if len(plan):
+        g = plan.groupby(["priority", "confidence"]).agg(files=("path", "size"), tests=("tests_recovered", "sum")).reset_index()
+        for conf, colour in colours.items():
+            part = g[g["confidence"] == conf]
+            if len(part):
+                fig.add_bar(x=part["priority"], y=part["tests"], name=conf, marker_color=colour, customdata=part["files"],
+                            hovertemplate="%{x} " + conf + ": %{y} tests in %{customdata} files<extra></extra>")
+    fig.update_layout(barmode="stack", title=title, xaxis_title="priority tier", yaxis_title="tests recovered",
+                      legend_title="confidence", height=380)
+    return fig

@@ -34,6 +34,18 @@ class Parameters:
     cache: str | bool
     extra: dict[str, Any]
 
+    @property
+    def tiers(self):
+        return self.extra["tiers"]
+
+    @property
+    def output_csv(self) -> Path:
+        return self.extra["output_csv"]
+
+    @property
+    def depth(self) -> int:
+        return self.extra["depth"]
+
     def scan_options(self) -> dict[str, Any]:
         return {"paths": self.paths, "markers": self.markers, "cache": self.cache, "progress": False,
                 "bulk_threshold": self.bulk_threshold}
@@ -68,7 +80,8 @@ def _str_list(name: str, value: Any) -> list[str] | None:
 
 def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: Any = None, since: str = "",
                      until: str = "", bulk_threshold: Any = None, output_dir: str = "data/reports",
-                     cache: Any = "data/cache", **extra: Any) -> Parameters:
+                     cache: Any = "data/cache", priority_rules: str = "", output_csv: str = "",
+                     depth: Any = 2, **extra: Any) -> Parameters:
     """Validate and normalise notebook parameters (types, existence, dates, regexes, revision)."""
     import pandas as pd
 
@@ -98,8 +111,15 @@ def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: A
     out.mkdir(parents=True, exist_ok=True)
     cache_value: str | bool = False if cache in (False, "", None, "none") else str(
         _locate(str(cache), must_exist=False, name="cache"))
+    from forensics.tiers import load_tiers
+
+    tiers = load_tiers(str(_locate(priority_rules, must_exist=True, name="priority_rules")) if priority_rules else None)
+    if not isinstance(depth, int) or depth < 0:
+        raise ParameterError("depth", "must be an integer >= 0")
+    csv_path = _locate(output_csv, must_exist=False, name="output_csv") if output_csv else out / "restore_candidates.csv"
     from forensics.figures import use_offline_renderer
 
     use_offline_renderer()
     return Parameters(str(repo_path), rev, _str_list("paths", paths), markers_list, since or None, until or None,
-                      bulk_threshold if bulk_threshold not in (None, "") else None, out, cache_value, extra)
+                      bulk_threshold if bulk_threshold not in (None, "") else None, out, cache_value,
+                      {**extra, "tiers": tiers, "output_csv": csv_path, "depth": depth})

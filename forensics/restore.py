@@ -6,9 +6,10 @@ markers. ``apply=True``:
 - refuses a target whose worktree content is neither the plan's ``current_blob`` nor the candidate
   (stale plan: HEAD moved on), and one with uncommitted changes (worktree differs from HEAD where the
   plan matches HEAD) unless ``force``;
-- saves every file it overwrites under the backup directory first (fsynced), writes through a
-  temporary file and ``os.replace`` (atomic), reads the result back and checks its blob id, then
-  appends a row to the restore log (CSV, fsynced);
+- saves every file it overwrites under the backup directory first (fsynced), logs the intent
+  (``restoring``, with where the old content went), writes through a temporary file and
+  ``os.replace`` (atomic), reads the result back and checks its blob id, then logs ``restored``
+  (the log is a CSV, fsynced after every row);
 - is idempotent: a target that already holds the candidate is reported ``already restored``; after a
   kill -9 at any point every target holds either its old or its new content, and a re-run completes;
 - with ``branch``, commits the restored files on a new branch.
@@ -89,6 +90,11 @@ def _append_log(log: Path, row: dict) -> None:
         os.fsync(fh.fileno())
 
 
+def _log_row(path: str, action: str, source: str, from_blob: str, to_blob: str, saved: str, detail: str) -> dict:
+    return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "path": path, "action": action,
+            "source": source, "from_blob": from_blob, "to_blob": to_blob, "saved_copy": saved, "detail": detail}
+
+
 def _diffstat(old: bytes | None, new: bytes) -> tuple[int, int]:
     a = (old or b"").decode("utf-8", "replace").splitlines()
     b = new.decode("utf-8", "replace").splitlines()
@@ -153,6 +159,8 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
             continue
         if current_id == want:
             outcomes.append(Outcome(path, "already restored", "", **base))
+            if apply:
+                _append_log(log_path, _log_row(path, "already restored", row.source, current_id, want, "", ""))
             continue
         if current_id != row.current_blob:
             if head.get(path) == row.current_blob:
@@ -176,6 +184,7 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 _fsync_write(copy, current)
                 saved = str(copy)
+            _append_log(log_path, _log_row(path, "restoring", row.source, current_id, want, saved, ""))
             tmp = target.with_name(f".{target.name}.forensics-tmp")
             target.parent.mkdir(parents=True, exist_ok=True)
             _fsync_write(tmp, candidate)
@@ -190,13 +199,10 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
             if tmp is not None and tmp.exists():
                 tmp.unlink()
             outcomes.append(Outcome(path, "failed", f"{exc.strerror or exc}", **base))
-            _append_log(log_path, {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "path": path,
-                                   "action": "failed", "source": row.source, "from_blob": current_id, "to_blob": want,
-                                   "saved_copy": saved, "detail": str(exc)})
+            _append_log(log_path, _log_row(path, "failed", row.source, current_id, want, saved, str(exc)))
             continue
-        _append_log(log_path, {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "path": path,
-                               "action": "restored", "source": row.source if want == row.candidate_blob else "unmask",
-                               "from_blob": current_id, "to_blob": want, "saved_copy": saved, "detail": ""})
+        _append_log(log_path, _log_row(path, "restored", row.source if want == row.candidate_blob else "unmask",
+                                       current_id, want, saved, ""))
         restored_paths.append(path_bytes(path))
         outcomes.append(Outcome(path, "restored", f"saved the old file to {saved}" if saved else "", **base))
     if apply and branch:

@@ -179,3 +179,24 @@ def _command(path: str, source: str, sha: str, old_path: str, blob: str, bk) -> 
             return f"git show {shlex.quote(sha + ':' + old_path)} > {target}"
         return f"git cat-file blob {blob} > {target}"
     return ""
+
+
+def confidence_by_tier(plan: pd.DataFrame) -> pd.DataFrame:
+    """Rows: priority tier; columns: high, medium, low, none, total, tests_recovered."""
+    if not len(plan):
+        return pd.DataFrame(columns=["priority", "high", "medium", "low", "none", "total", "tests_recovered"])
+    t = pd.crosstab(plan["priority"], plan["confidence"]).reindex(columns=list(CONFIDENCE_ORDER), fill_value=0)
+    t["total"] = t.sum(axis=1)
+    t["tests_recovered"] = plan.groupby("priority")["tests_recovered"].sum()
+    return t.reset_index()
+
+
+def write_plan(plan: pd.DataFrame, target: str) -> str:
+    """Write the restore list as CSV (what ``forensics restore --plan`` reads)."""
+    from pathlib import Path
+
+    from forensics.output import write_csv
+
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    write_csv(plan, target)
+    return target

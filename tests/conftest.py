@@ -66,3 +66,12 @@ def tree_digest(root: str | Path) -> dict[str, str]:
 
 def load_truth(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def wave_minutes(truth: dict) -> int:
+    """Minutes between the fixer wave's first and last commit, from the truth manifest."""
+    from datetime import datetime
+
+    times = [datetime.fromisoformat(c["committed_at"].replace("Z", "+00:00"))
+             for c in truth["commits"] if c["role"] == "fixer"]
+    return round((max(times) - min(times)).total_seconds() / 60)

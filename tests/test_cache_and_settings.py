@@ -67,7 +67,8 @@ def test_backups_are_evidence_unless_included(incident, repo):
     default = scan(repo, cache=False, progress=False)
     assert not default.subjects["path"].str.contains("backup").any()
     backups = default.tree[default.tree["is_backup"]]
-    assert len(backups) == len(incident["sets"]["snapshot"]) + len(incident["sets"]["bulk_touched"])
+    assert len(backups) == len(incident["sets"]["snapshot"]) + len(incident["sets"]["bulk_touched"]) + len(
+        incident["sets"]["bak_newer"])
     assert not default.events["path"].str.contains("backup").any()
     included = scan(repo, cache=False, progress=False, include_backups=True)
     assert included.subjects["path"].str.startswith("backups/").sum() == len(incident["sets"]["snapshot"])
