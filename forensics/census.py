@@ -17,17 +17,23 @@ def directory_of(path: str, depth: int) -> str:
     return "/".join(parts) or "."
 
 
-def census(result, depth: int = 2) -> pd.DataFrame:
+def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
     """One row per directory at ``depth`` plus ``directory='*'`` for the total (first row).
 
     Columns: CENSUS_COLUMNS. ``marked`` counts paths with markers > 0 and ``broken`` paths that do not
     compile, whatever the other signal says; ``damaged`` counts paths with either (once);
     ``pct_damaged`` is 100 * damaged / total, one decimal; ``unreadable`` counts paths whose object is
-    missing (in no other column but ``total``)."""
+    missing (in no other column but ``total``). With ``tiers``, rows are priority tiers instead of
+    directories (the ``directory`` column holds e.g. ``P0 golden path``)."""
     subjects = result.subjects if hasattr(result, "subjects") else result
     s = subjects.copy()
     readable = s["state"] != UNREADABLE
-    s["directory"] = s["path"].map(lambda p: directory_of(p, depth))
+    if tiers is not None:  # group by priority tier instead: "P0 golden path"
+        from forensics.tiers import tier_of
+
+        s["directory"] = s["path"].map(lambda p: " ".join(tier_of(p, tiers)))
+    else:
+        s["directory"] = s["path"].map(lambda p: directory_of(p, depth))
     s["_marked"] = readable & (s["markers"].fillna(0) > 0)
     s["_broken"] = readable & ~s["compiles"].fillna(True).astype(bool)
     s["_damaged"] = s["_marked"] | s["_broken"]

@@ -107,8 +107,11 @@ def cmd_census(args: argparse.Namespace) -> int:
 
     if args.depth < 0:
         raise ForensicsError("--depth must be 0 or more")
+    from forensics.tiers import load_tiers
+
+    tiers = load_tiers(args.priority_rules) if (args.by_tier or args.priority_rules) else None
     result = _do_scan(args)
-    table = census(result, depth=args.depth)
+    table = census(result, depth=args.depth, tiers=tiers)
     if args.json:
         print(json.dumps(census_json(table), indent=2))
     else:
@@ -192,6 +195,36 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 1 if counts.get("refused") or counts.get("failed") or counts.get("not committed") else 0
 
 
+def cmd_blast_radius(args: argparse.Namespace) -> int:
+    from forensics.blast import blast_radius, culprit_shas
+    from forensics.tiers import load_tiers
+
+    if args.depth < 0:
+        raise ForensicsError("--depth must be 0 or more")
+    tiers = load_tiers(args.priority_rules)
+    result = _do_scan(args)
+    shas = None
+    if args.culprit:
+        sha = result.repo.resolve(args.culprit)
+        if sha not in set(result.commits["sha"]):
+            raise ForensicsError(f"commit {args.culprit} is not in the history of {args.rev}")
+        shas = culprit_shas(result, sha)
+    _emit(blast_radius(result, tiers, args.depth, shas), args)
+    return 0
+
+
+def cmd_dependents(args: argparse.Namespace) -> int:
+    from forensics.dependents import dependents, jobs_summary
+
+    result = _do_scan(args)
+    deps = dependents(result)
+    _emit(deps, args)
+    if not args.csv:
+        print()
+        _emit(jobs_summary(deps), args)
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from forensics.simulate import simulate
 
@@ -234,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     _csv_option(p)
     p.add_argument("--depth", type=int, default=2, help="directory depth to group by (default 2)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--by-tier", action="store_true", help="one row per priority tier instead of per directory")
+    p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (with --by-tier)")
     p.set_defaults(func=cmd_census)
 
     p = sub.add_parser("culprits", help="bulk commits, waves, breakers, scripts and backup sets")
@@ -256,6 +291,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-files", type=int, default=2, metavar="N", help="files a signature must reach (default 2)")
     p.add_argument("--as-markers", action="store_true", help="print one marker regex a line, for --marker")
     p.set_defaults(func=cmd_signatures)
+
+    p = sub.add_parser("blast-radius", help="damage by directory and tier, at a revision or for one culprit")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--culprit", metavar="SHA", help="a commit, or any commit of a wave (the whole wave is taken)")
+    p.add_argument("--depth", type=int, default=2, help="directory depth (default 2)")
+    p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (replace the shipped P0-P4)")
+    p.set_defaults(func=cmd_blast_radius)
+
+    p = sub.add_parser("dependents", help="CI workflows and config files that name paths in scope, and the damaged ones")
+    _scan_options(p)
+    _csv_option(p)
+    p.set_defaults(func=cmd_dependents)
 
     p = sub.add_parser("restore-list", help="one row per damaged path: what to restore, from where, what it loses")
     _scan_options(p)

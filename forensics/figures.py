@@ -81,3 +81,70 @@ def restoration_figure(plan: pd.DataFrame, title: str = "Tests recovered by rest
     fig.update_layout(barmode="stack", title=title, xaxis_title="priority tier", yaxis_title="tests recovered",
                       legend_title="confidence", height=380)
     return fig
+
+
+def blast_treemap(paths: pd.DataFrame, title: str = "Paths in scope by directory (colour: share damaged)") -> go.Figure:
+    """Treemap of directories sized by paths, coloured by the share damaged. ``paths`` is the
+    per-path table (directory, damaged); it is aggregated per directory first, so the browser draws
+    hundreds of boxes, not tens of thousands."""
+    g = paths.groupby("directory").agg(paths=("path", "size"), damaged=("damaged", "sum")).reset_index()
+    g["share"] = (g["damaged"] / g["paths"]).round(3)
+    ids, labels, parents, values, colours = [], [], [], [], []
+    seen: dict[str, tuple[int, int]] = {}
+    for r in g.itertuples(index=False):
+        parts = r.directory.split("/") if r.directory != "." else ["."]
+        for i in range(1, len(parts) + 1):
+            node = "/".join(parts[:i])
+            p, d = seen.get(node, (0, 0))
+            seen[node] = (p + r.paths, d + r.damaged)
+    for node, (p, d) in sorted(seen.items()):
+        ids.append(node)
+        labels.append(node.rsplit("/", 1)[-1])
+        parents.append(node.rsplit("/", 1)[0] if "/" in node else "")
+        values.append(p)
+        colours.append(d / p if p else 0)
+    fig = go.Figure(go.Treemap(ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+                               marker=dict(colors=colours, colorscale="RdYlGn_r", cmin=0, cmax=1,
+                                           colorbar=dict(title="damaged")),
+                               customdata=[[seen[i][1]] for i in ids],
+                               hovertemplate="%{id}<br>%{value} paths, %{customdata[0]} damaged<extra></extra>"))
+    fig.update_layout(title=title, height=520, margin=dict(t=50, l=10, r=10, b=10))
+    return fig
+
+
+def touched_vs_damaged_figure(culprits: pd.DataFrame, title: str = "Touched versus damaged, per culprit") -> go.Figure:
+    """Grouped bars per bulk commit, wave and breaker: paths touched, damaged, healed."""
+    c = culprits[culprits["kind"].isin(["bulk_commit", "wave", "breaker"])].sort_values("committed_at")
+    labels = [f"{k} {s[:8]}" for k, s in zip(c["kind"], c["sha"])]
+    fig = go.Figure()
+    for col, colour in (("paths_touched", "#7f7f7f"), ("paths_damaged", "#d62728"), ("paths_healed", "#2ca02c")):
+        fig.add_bar(x=labels, y=c[col], name=col.replace("paths_", ""), marker_color=colour, hovertext=c["subject"])
+    fig.update_layout(barmode="group", title=title, yaxis_title="paths", height=420)
+    return fig
+
+
+def event_heatmap(events: pd.DataFrame, depth: int = 2, title: str = "Events by directory and day (UTC)") -> go.Figure:
+    """Directory-by-day heatmap of event counts (aggregated before plotting)."""
+    from forensics.census import directory_of
+
+    if not len(events):
+        return go.Figure().update_layout(title=title)
+    ev = events.assign(directory=events["path"].map(lambda p: directory_of(p, depth)),
+                       day=events["committed_at"].dt.strftime("%Y-%m-%d"))
+    grid = pd.crosstab(ev["directory"], ev["day"])
+    fig = go.Figure(go.Heatmap(z=grid.values, x=list(grid.columns), y=list(grid.index), colorscale="Reds",
+                               hovertemplate="%{y}<br>%{x}: %{z} events<extra></extra>"))
+    fig.update_layout(title=title, height=max(300, 28 * len(grid) + 120), xaxis_title="day (UTC)")
+    return fig
+
+
+def census_over_time_figure(over_time: pd.DataFrame, title: str = "Damaged paths per tier over time") -> go.Figure:
+    """One line per priority tier: damaged paths at each sample."""
+    fig = go.Figure()
+    if len(over_time):
+        g = over_time.groupby(["at", "tier"])[["damaged", "total"]].sum().reset_index()
+        for tier, part in g.groupby("tier"):
+            fig.add_scatter(x=part["at"], y=part["damaged"], name=tier, mode="lines+markers", line_shape="hv",
+                            customdata=part["total"], hovertemplate=tier + ": %{y} of %{customdata} damaged<extra></extra>")
+    fig.update_layout(title=title, xaxis_title="UTC", yaxis_title="damaged paths", height=380)
+    return fig

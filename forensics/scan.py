@@ -67,6 +67,16 @@ class ScanResult:
         with self.repo.blob_reader() as reader:
             return dict(reader.read_many([b for b in blobs if b]))
 
+    def files_at_rev(self, keep) -> dict[str, bytes | None]:
+        """Contents of the files at the revision whose path satisfies ``keep`` (any path, in scope
+        or not: workflow files, Makefiles)."""
+        from forensics.git import display_path
+
+        entries = {display_path(p): b for mode, b, p in self.repo.tree(self.rev_sha)
+                   if mode in ("100644", "100755") and keep(display_path(p))}
+        blobs = self.read_blobs(sorted(set(entries.values())))
+        return {p: blobs.get(b) for p, b in entries.items()}
+
     def chains(self) -> pd.DataFrame:
         """Damage chains of every damaged path at the revision (see :func:`damage_chains`)."""
         if self._chains is None:

@@ -30,6 +30,8 @@ CONFIG_FILES = {
     ".github/workflows/mission-critical.yml": "name: mission-critical\non: [push]\njobs:\n  mc:\n"
                                               "    runs-on: ubuntu-latest\n    steps:\n"
                                               "      - run: pytest tests/mission_critical\n",
+    ".github/workflows/lint.yml": "name: lint\non: [push]\njobs:\n  compile:\n    runs-on: ubuntu-latest\n"
+                                  "    steps:\n      - run: python -m compileall src/app/websocket src/app/auth\n",
     "pytest.ini": "[pytest]\ntestpaths = tests\n",
     "README.md": "# netra-demo\n\nA demo service with a large test suite.\n",
 }
