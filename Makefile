@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   := data/demo
 CACHE  := data/cache
+REPORT := data/reports/demo
 
-.PHONY: install demo test clean distclean
+.PHONY: install browser demo test clean distclean
 
 install: $(VENV)/.installed
 
@@ -14,6 +15,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
+
+# The report's browser test draws the page in headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the report's browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is needed for the browser test: apt-get install chromium"; exit 2; fi; }
 
 demo: install
 	$(BIN)/forensics simulate $(DEMO) --seed 7
@@ -24,12 +33,16 @@ demo: install
 	@echo
 	@echo "== timeline: commits with events (first 20) =="
 	$(BIN)/forensics timeline $(DEMO)/repo --cache $(CACHE) --quiet --head 20
+	@echo
+	@echo "== incident report =="
+	$(BIN)/forensics report $(DEMO)/repo --cache $(CACHE) --out $(REPORT) --quiet
+	@echo "open $(REPORT)/incident_report.html (the CSVs and report.json are beside it)"
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(DEMO) $(CACHE) .pytest_cache
+	rm -rf $(DEMO) $(CACHE) data/reports .pytest_cache
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info

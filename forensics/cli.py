@@ -225,6 +225,17 @@ def cmd_dependents(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from forensics.report import run_report
+
+    overrides = {"paths": args.paths, "markers": args.marker, "title": args.title,
+                 "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules}
+    status, html, message = run_report(args.repo, args.out, rev=args.rev, params_file=args.parameters,
+                                       overrides=overrides, cell_timeout=args.cell_timeout, progress=not args.quiet)
+    print(message, file=sys.stderr if status else sys.stdout)
+    return status
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from forensics.simulate import simulate
 
@@ -322,6 +333,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", metavar="CSV", help="restore log (default .git/forensics/restore-log.csv)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only files that were not restored")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("report", help="run the papermill notebooks and write DIR/incident_report.html plus the CSVs")
+    p.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    p.add_argument("--rev", default=None, help="revision (default HEAD, or the parameter file's)")
+    p.add_argument("--out", default="data/reports", metavar="DIR", help="output directory (default data/reports)")
+    p.add_argument("-f", "--parameters", metavar="PARAMS.yaml", help="notebook parameters (papermill YAML)")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC")
+    p.add_argument("--marker", action="append", metavar="REGEX")
+    p.add_argument("--title", help="page title")
+    p.add_argument("--priority-rules", metavar="FILE.toml")
+    p.add_argument("--cache", metavar="DIR")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--cell-timeout", type=int, default=900, metavar="S", help="seconds per notebook cell (default 900)")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")

@@ -14,15 +14,14 @@ markers. ``apply=True``:
   kill -9 at any point every target holds either its old or its new content, and a re-run completes;
 - with ``branch``, commits the restored files on a new branch.
 
-Testing hook: ``FORENSICS_FAULT=after_replace:N`` kills the process (SIGKILL) right after the N-th
-replacement, to prove the claims above.
+Testing hook (:mod:`forensics.faults`): ``FORENSICS_FAULT=after_replace:N`` kills the process
+(SIGKILL) right after the N-th replacement, to prove the claims above.
 """
 from __future__ import annotations
 
 import csv
 import difflib
 import os
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from forensics.errors import ForensicsError
+from forensics.faults import fault
 from forensics.git import Repository, blob_id, commit_on_new_branch, path_bytes
 from forensics.health import HealthRules, judge
 from forensics.restore_list import unmask
@@ -63,12 +63,6 @@ def read_plan(plan: str) -> pd.DataFrame:
     if missing:
         raise BadPlan(plan, f"missing columns {', '.join(missing)} (write it with `forensics restore-list --csv`)")
     return df
-
-
-def _fault(point: str, count: int) -> None:
-    spec = os.environ.get("FORENSICS_FAULT", "")
-    if spec and spec == f"{point}:{count}":
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
@@ -192,7 +186,7 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
                 os.chmod(tmp, target.stat().st_mode & 0o7777)
             os.replace(tmp, target)
             replaced += 1
-            _fault("after_replace", replaced)
+            fault("after_replace", kill=True)
             if blob_id(target.read_bytes()) != want:
                 raise OSError("content read back differs from the candidate")
         except OSError as exc:

@@ -33,7 +33,7 @@ def test_notebooks_are_committed_without_outputs():
             assert " # " in line and ":" in line.split("=")[0], f"{path.name}: {line!r}"
 
 
-@pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS if not p.name.startswith("00_")])
+@pytest.mark.parametrize("notebook", [p.name for p in NOTEBOOKS])
 def test_runs_with_its_defaults_on_the_demo(notebook, demo, tmp_path):
     out = tmp_path / notebook
     pm.execute_notebook(str(ROOT / "notebooks" / notebook), str(out), cwd=str(ROOT), progress_bar=False,
