@@ -6,14 +6,26 @@ The library API is as usable from a notebook as from the CLI::
     from forensics import scan, census
     result = scan("path/to/repo", rev="HEAD")
     census(result, depth=2)
+
+Names are imported lazily, so the command line (``forensics guard`` in a pre-commit hook, say)
+starts without loading pandas.
 """
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
-from forensics.scan import ScanResult, scan  # noqa: E402
-from forensics.census import census  # noqa: E402
-from forensics.timeline import timeline  # noqa: E402
-from forensics.events import damage_chains  # noqa: E402
+_LAZY = {
+    "ScanResult": "forensics.scanner", "scan": "forensics.scanner", "census": "forensics.state_census",
+    "timeline": "forensics.commit_timeline", "damage_chains": "forensics.events",
+}
+__all__ = [*_LAZY, "__version__"]
 
-__all__ = ["ScanResult", "scan", "census", "timeline", "damage_chains", "__version__"]
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'forensics' has no attribute {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forensics.census import directory_of
+from forensics.state_census import directory_of
 from forensics.culprits import DAMAGING, waves, wave_commits
 from forensics.tiers import DEFAULT_TIERS, Tier, tier_of
 

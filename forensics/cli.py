@@ -37,7 +37,7 @@ def _csv_option(p: argparse.ArgumentParser) -> None:
 
 
 def _do_scan(args: argparse.Namespace):
-    from forensics.scan import scan
+    from forensics.scanner import scan
 
     if args.jobs is not None and args.jobs < 1:
         raise ForensicsError("--jobs must be at least 1")
@@ -85,7 +85,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from forensics.timeline import timeline
+    from forensics.commit_timeline import timeline
 
     result = _do_scan(args)
     df = timeline(result).drop(columns=["order"])
@@ -103,7 +103,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_census(args: argparse.Namespace) -> int:
-    from forensics.census import census, census_json
+    from forensics.state_census import census, census_json
 
     if args.depth < 0:
         raise ForensicsError("--depth must be 0 or more")

@@ -125,7 +125,7 @@ def touched_vs_damaged_figure(culprits: pd.DataFrame, title: str = "Touched vers
 
 def event_heatmap(events: pd.DataFrame, depth: int = 2, title: str = "Events by directory and day (UTC)") -> go.Figure:
     """Directory-by-day heatmap of event counts (aggregated before plotting)."""
-    from forensics.census import directory_of
+    from forensics.state_census import directory_of
 
     if not len(events):
         return go.Figure().update_layout(title=title)

@@ -237,6 +237,32 @@ class BlobReader:
             writer.join()
 
 
+def parse_raw_diff(raw: bytes) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+    """Entries of ``--raw -z`` output (``git log``, ``diff``, ``diff-index``):
+    (status, old_mode, new_mode, old_blob, new_blob, old_path, new_path) per raw entry."""
+    tokens = raw.split(b"\0")
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i].lstrip(b"\n")
+        i += 1
+        if not tok.startswith(b":"):
+            continue
+        colons = len(tok) - len(tok.lstrip(b":"))
+        fields = tok[colons:].decode().split(" ")
+        nparents = colons
+        modes, shas, status = fields[: nparents + 1], fields[nparents + 1: 2 * nparents + 2], fields[-1]
+        if nparents == 1 and status[:1] in ("R", "C"):
+            old_path = tokens[i].decode("utf-8", "surrogateescape")
+            new_path = tokens[i + 1].decode("utf-8", "surrogateescape")
+            i += 2
+        else:
+            new_path = tokens[i].decode("utf-8", "surrogateescape")
+            old_path = new_path
+            i += 1
+        # combined entries: compare with the first parent (CONTRACT)
+        yield status, modes[0], modes[-1], shas[0], shas[-1], old_path, new_path
+
+
 def blob_id(data: bytes) -> str:
     """The id git gives a blob with these bytes (SHA-1 repositories)."""
     import hashlib

@@ -8,12 +8,12 @@ differs from every parent's, each compared with the first parent's version (CONT
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator  # noqa: F401
 
 import pandas as pd
 
 from forensics.errors import GitFailed
-from forensics.git import NULL_SHA, Repository, display_path
+from forensics.git import NULL_SHA, Repository, display_path, parse_raw_diff as _parse_raw
 from forensics.health import HealthRules, original_name
 from forensics.pathspec import Pathspec
 
@@ -76,31 +76,6 @@ def _records(proc_stdout, chunk: int = 1 << 20) -> Iterator[bytes]:
                 yield p
     if buf:
         yield buf
-
-
-def _parse_raw(raw: bytes) -> Iterator[tuple[str, str, str, str, str, str, str]]:
-    """(status, old_mode, new_mode, old_blob, new_blob, old_path, new_path) per raw entry."""
-    tokens = raw.split(b"\0")
-    i, n = 0, len(tokens)
-    while i < n:
-        tok = tokens[i].lstrip(b"\n")
-        i += 1
-        if not tok.startswith(b":"):
-            continue
-        colons = len(tok) - len(tok.lstrip(b":"))
-        fields = tok[colons:].decode().split(" ")
-        nparents = colons
-        modes, shas, status = fields[: nparents + 1], fields[nparents + 1: 2 * nparents + 2], fields[-1]
-        if nparents == 1 and status[:1] in ("R", "C"):
-            old_path = tokens[i].decode("utf-8", "surrogateescape")
-            new_path = tokens[i + 1].decode("utf-8", "surrogateescape")
-            i += 2
-        else:
-            new_path = tokens[i].decode("utf-8", "surrogateescape")
-            old_path = new_path
-            i += 1
-        # combined entries: compare with the first parent (CONTRACT)
-        yield status, modes[0], modes[-1], shas[0], shas[-1], old_path, new_path
 
 
 def read_history(repo: Repository, rev_sha: str, scope_spec: Pathspec, rules: HealthRules,

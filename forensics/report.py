@@ -106,7 +106,7 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
     from forensics.blast import BlastRadius
     from forensics.restore_list import restore_list
     from forensics.root_cause import analyse_root_cause
-    from forensics.scan import scan
+    from forensics.scanner import scan
 
     from forensics.faults import fault
 

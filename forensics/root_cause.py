@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from forensics.culprits import culprits as find_culprits
-from forensics.scan import ScanResult, scan
+from forensics.scanner import ScanResult, scan
 from forensics.summary import summarize
-from forensics.timeline import timeline as build_timeline
+from forensics.commit_timeline import timeline as build_timeline
 from forensics.trend import damaged_over_time
 
 

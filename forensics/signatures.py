@@ -15,7 +15,6 @@ import re
 from collections import defaultdict
 from typing import Callable, Iterable
 
-import pandas as pd
 
 SIGNATURE_COLUMNS = ["signature", "files", "lines", "example_before", "example_after", "kind", "marker"]
 _STRING = re.compile(r"""(?P<prefix>\b[rbfuRBFU]{0,2})(?P<q>["'])(?:\\.|(?!(?P=q)).)*(?P=q)""")
@@ -82,12 +81,21 @@ def _pair_signature(old: str, new: str) -> tuple[str, str, str] | None:
     return "replaced", f"{go!r} -> {gn!r}", marker
 
 
-def line_signatures(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2) -> pd.DataFrame:
+def line_signatures(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2):
     """Signatures over (path, old bytes, new bytes) pairs. Columns: SIGNATURE_COLUMNS: ``files`` the
     number of files showing it, ``lines`` the number of lines, one example line before and after,
     ``kind`` (prefix_added, prefix_removed, replaced, line_added, line_removed) and ``marker`` (a
     regex matching the transformed line, for ``--marker``; empty when none is distinctive).
     Sorted by files, then lines, descending; only signatures seen in at least ``min_files`` files."""
+    import pandas as pd
+
+    rows = signature_rows(pairs, min_files)
+    df = pd.DataFrame(rows, columns=SIGNATURE_COLUMNS)
+    return df.sort_values(["files", "lines", "signature"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
+
+
+def signature_rows(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2) -> list[dict]:
+    """The rows of :func:`line_signatures` as plain dicts (no pandas: the guard uses this)."""
     files: dict[tuple[str, str], set[str]] = defaultdict(set)
     lines: dict[tuple[str, str], int] = defaultdict(int)
     example: dict[tuple[str, str], tuple[str, str, str]] = {}
@@ -118,16 +126,14 @@ def line_signatures(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min
                 files[key].add(path)
                 lines[key] += 1
                 example.setdefault(key, (o, n, marker))
-    rows = [{"signature": sig, "files": len(files[(kind, sig)]), "lines": lines[(kind, sig)],
+    return [{"signature": sig, "files": len(files[(kind, sig)]), "lines": lines[(kind, sig)],
              "example_before": example[(kind, sig)][0].strip(), "example_after": example[(kind, sig)][1].strip(),
              "kind": kind, "marker": example[(kind, sig)][2]}
             for (kind, sig) in files if len(files[(kind, sig)]) >= min_files]
-    df = pd.DataFrame(rows, columns=SIGNATURE_COLUMNS)
-    return df.sort_values(["files", "lines", "signature"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
 
 
 def commit_signatures(result, shas: list[str], min_files: int = 2,
-                      read: Callable[[list[str]], dict[str, bytes | None]] | None = None) -> pd.DataFrame:
+                      read: Callable[[list[str]], dict[str, bytes | None]] | None = None):
     """Signatures of the changes ``shas`` made to paths in scope (backups left out)."""
     ch = result.changes[result.changes["sha"].isin(shas) & ~result.changes["is_backup"]
                         & result.changes["kind"].isin(["M", "R"])]

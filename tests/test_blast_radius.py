@@ -6,7 +6,7 @@ import pytest
 
 from conftest import run_cli
 from forensics.blast import blast_radius, census_over_time, culprit_shas
-from forensics.census import directory_of
+from forensics.state_census import directory_of
 from forensics.dependents import dependents, jobs_summary
 from forensics.tiers import load_tiers, tier_of
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forensics import scan
-from forensics.census import census
+from forensics.state_census import census
 from forensics.health import MARKED_BROKEN
 
 
@@ -100,7 +100,7 @@ def test_states_and_tests_at_head(incident, scanned):
 
 
 def _census_from_truth(states: dict[str, str], depth: int) -> pd.DataFrame:
-    from forensics.census import directory_of
+    from forensics.state_census import directory_of
 
     rows = {}
     for path, state in states.items():
