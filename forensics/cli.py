@@ -236,6 +236,41 @@ def cmd_report(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_guard(args: argparse.Namespace) -> int:
+    from forensics.guard import guard, install_hook
+
+    if args.install:
+        hook = install_hook(args.repo)
+        print(f"installed {hook}")
+        return 0
+    findings = guard(args.repo, files=args.files or None, rev_range=args.range, mass_threshold=args.mass_threshold,
+                     markers=args.marker, paths=args.paths, config=args.config, allow_backups=args.allow_backups)
+    for f in findings:
+        print(f)
+    if findings:
+        print(f"forensics guard: {len(findings)} problem{'s' if len(findings) != 1 else ''} found; nothing was changed",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from forensics.manifest import create_manifest, verify_manifest
+
+    if args.action == "create":
+        path, n = create_manifest(args.repo, args.file, paths=args.paths, markers=args.marker)
+        print(f"wrote {path}: {n} protected files")
+        return 0
+    problems = verify_manifest(args.repo, args.file, markers=args.marker)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"forensics manifest: {len(problems)} protected files changed, missing or damaged", file=sys.stderr)
+        return 1
+    print("all protected files unchanged")
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from forensics.simulate import simulate
 
@@ -348,6 +383,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=900, metavar="S", help="seconds per notebook cell (default 900)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("guard", help="refuse staged changes (or FILES, or --range A..B) that add damage")
+    p.add_argument("files", nargs="*", metavar="FILES", help="check these worktree files instead of the staged changes")
+    p.add_argument("--repo", default=".", help="repository (default: current directory)")
+    p.add_argument("--range", metavar="A..B", help="check the commits in a range (CI)")
+    p.add_argument("--mass-threshold", type=int, default=50, metavar="N",
+                   help="refuse more than N files sharing one line transformation (default 50; 0 disables)")
+    p.add_argument("--marker", action="append", metavar="REGEX")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC")
+    p.add_argument("--config", metavar="FILE.toml")
+    p.add_argument("--allow-backups", action="store_true", help="accept backup copies (*.bak, *.backup_*) in the change")
+    p.add_argument("--install", action="store_true", help="install a plain git pre-commit hook (keeps any existing one)")
+    p.set_defaults(func=cmd_guard)
+
+    p = sub.add_parser("manifest", help="SHA-256 manifest of protected files: create, or verify")
+    p.add_argument("action", choices=["create", "verify"])
+    p.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    p.add_argument("--file", default=".forensics-manifest.json", metavar="F",
+                   help="manifest file, relative to REPO (default .forensics-manifest.json)")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC", help="files to protect (default: the healthy *.py)")
+    p.add_argument("--marker", action="append", metavar="REGEX")
+    p.set_defaults(func=cmd_manifest)
 
     p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")

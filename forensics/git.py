@@ -128,8 +128,13 @@ class Repository:
     def argv(self, *args: str) -> list[str]:
         return ["git", *_SAFE_CONFIG, "--git-dir", self.git_dir, *args]
 
-    def run(self, *args: str, what: str | None = None, check: bool = True) -> bytes:
-        proc = subprocess.run(self.argv(*args), capture_output=True, env=git_env())
+    def run(self, *args: str, what: str | None = None, check: bool = True,
+            index_file: str | None = None) -> bytes:
+        """A read command; ``index_file`` reads that index (a pre-commit hook's ``GIT_INDEX_FILE``)."""
+        env = git_env()
+        if index_file:
+            env["GIT_INDEX_FILE"] = index_file
+        proc = subprocess.run(self.argv(*args), capture_output=True, env=env)
         if check and proc.returncode != 0:
             raise GitFailed(what or args[0], proc.stderr.decode("utf-8", "replace"))
         return proc.stdout
