@@ -6,7 +6,7 @@ DEMO   := data/demo
 CACHE  := data/cache
 REPORT := data/reports/demo
 
-.PHONY: install browser demo test clean distclean
+.PHONY: install browser demo test bench clean distclean
 
 install: $(VENV)/.installed
 
@@ -46,3 +46,7 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info
+
+# Builds (once) a 20,000-commit simulated history under data/bench and writes benchmarks/RESULTS.md.
+bench: install
+	$(BIN)/python benchmarks/bench.py

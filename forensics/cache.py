@@ -91,6 +91,27 @@ class ScanCache:
         except (OSError, ValueError):
             return None  # a damaged cache entry is rebuilt, never trusted
 
+    def ancestors_of(self, repo, rev_sha: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        """The cached scan, with the same settings, of the revision that is the nearest ancestor of
+        ``rev_sha`` (most commits), to scan incrementally from."""
+        best = None
+        scans = self.dir / "scans"
+        if not scans.exists():
+            return None
+        for d in scans.iterdir():
+            sha, _, k = d.name.partition("-")
+            if k != key or sha == rev_sha or not (d / "manifest.json").exists():
+                continue
+            try:
+                meta = json.loads((d / "manifest.json").read_text())
+            except (OSError, ValueError):
+                continue
+            if best is not None and meta.get("commits", 0) <= best[1].get("commits", 0):
+                continue
+            if repo.is_ancestor(sha, rev_sha):
+                best = (sha, meta)
+        return best
+
     def save_scan(self, rev_sha: str, key: str, manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> Path:
         d = self.scan_dir(rev_sha, key)
         for name, df in tables.items():

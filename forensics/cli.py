@@ -30,6 +30,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
                    help="treat backup paths as subjects instead of evidence")
     p.add_argument("--since", metavar="DATE", help="only commits after DATE (git's date formats)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.add_argument("--no-compile", action="store_true",
+                   help="markers only: do not compile versions (no broke/healed events; fast timeline)")
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
@@ -46,7 +48,7 @@ def _do_scan(args: argparse.Namespace):
     cache = False if args.no_cache else args.cache
     return scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
                 jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
-                since=args.since, progress=not args.quiet)
+                since=args.since, progress=not args.quiet, check_compile=not args.no_compile)
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:

@@ -153,6 +153,11 @@ class Repository:
             raise UnknownRevision(rev, self.path)
         return sha
 
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        proc = subprocess.run(self.argv("merge-base", "--is-ancestor", ancestor, descendant),
+                              capture_output=True, env=git_env())
+        return proc.returncode == 0
+
     def shallow_boundary(self) -> set[str]:
         """Commits whose parents are missing because the clone is shallow."""
         shallow = Path(self.common_dir) / "shallow"

@@ -4,26 +4,29 @@ A *version* (one blob) is judged once; nothing here depends on the path, so judg
 blob id (plus the rules and the interpreter, see :func:`rules_fingerprint`).
 
 - markers: lines matching any marker regex (searched with ``re.MULTILINE``). A match on a line that
-  begins inside a multi-line string literal (a docstring showing an example) does not count; this is
-  decided with ``tokenize`` when the version compiles, and every match counts when it does not.
+  begins inside a multi-line (triple-quoted) string literal (a docstring showing an example) does not
+  count; this is decided on the AST's string nodes when the version compiles, and every match counts
+  when it does not.
 - compiles: exactly ``python -m py_compile``: ``compile(source_bytes, path, "exec",
   dont_inherit=True, optimize=-1)`` on the raw bytes, any exception meaning "does not compile"
   (so undecodable and NUL-containing sources do not compile). The interpreter is recorded.
-- tests: ``def test*`` / ``async def test*`` functions and methods (module level and inside classes,
-  not nested in functions), counted on the AST when the version compiles; otherwise the documented
-  fallback counts lines matching ``^[ \\t]*(async[ \\t]+)?def[ \\t]+test`` (commented lines never do).
+- tests: ``def test*`` / ``async def test*`` functions and methods (module level, under module-level
+  ``if``/``try``, and inside classes; not nested in functions), counted when the version compiles on
+  what its AST compiles to (the module's code objects, so nothing is parsed twice; tests check this
+  equals an AST count); otherwise the documented fallback counts lines matching
+  ``^[ \\t]*(async[ \\t]+)?def[ \\t]+test`` (commented lines never do).
 """
 from __future__ import annotations
 
 import ast
 import bisect
+import inspect
 import fnmatch
 import hashlib
-import io
 import json
 import platform
 import re
-import tokenize
+import types
 import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -62,6 +65,7 @@ class HealthRules:
 
     markers: tuple[str, ...] = DEFAULT_MARKERS
     backup_patterns: tuple[str, ...] = DEFAULT_BACKUP_PATTERNS
+    check_compile: bool = True     # False: the markers-only timeline (compiles is then not judged)
     _compiled: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,14 +76,14 @@ class HealthRules:
         return self._compiled
 
     def fingerprint(self) -> str:
-        """What a cached judgment depends on: the marker patterns and the interpreter."""
-        return rules_fingerprint(self.markers)
+        """What a cached judgment depends on: the marker patterns, the interpreter, compile or not."""
+        return rules_fingerprint(self.markers) + ("" if self.check_compile else "-nocompile")
 
     def is_backup(self, path: str) -> bool:
         return is_backup_path(path, self.backup_patterns)
 
     def judge(self, data: bytes | None) -> VersionHealth:
-        return judge(data, self.compiled_markers)
+        return judge(data, self.compiled_markers, self.check_compile)
 
 
 def rules_fingerprint(markers: tuple[str, ...]) -> str:
@@ -109,20 +113,26 @@ def state_of(markers: int, compiles: bool) -> str:
     return HEALTHY if compiles else BROKEN
 
 
-def compile_check(data: bytes) -> tuple[bool, str, str, int]:
-    """(compiles, error class, message, line) exactly as ``python -m py_compile`` decides."""
+def compile_check(data: bytes) -> tuple[bool, str, str, int, types.CodeType | None]:
+    """(compiles, error class, message, line, module code) exactly as ``python -m py_compile``
+    decides: ``compile(source_bytes, path, "exec", dont_inherit=True, optimize=-1)``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compile(data, "<version>", "exec", dont_inherit=True, optimize=-1)
+            code = compile(data, "<version>", "exec", dont_inherit=True, optimize=-1)
     except SyntaxError as exc:
-        return False, type(exc).__name__, str(exc.msg or exc), int(exc.lineno or 0)
+        return False, type(exc).__name__, str(exc.msg or exc), int(exc.lineno or 0), None
     except Exception as exc:  # py_compile turns any exception into PyCompileError
-        return False, type(exc).__name__, str(exc), 0
-    return True, "", "", 0
+        return False, type(exc).__name__, str(exc), 0, None
+    return True, "", "", 0, code
 
 
 def _decode(data: bytes, compiles: bool) -> str:
+    if not data.startswith(b"\xef\xbb\xbf") and b"coding" not in data[:400]:
+        try:
+            return data.decode("utf-8")  # the common case, without decode_source's machinery
+        except UnicodeDecodeError:
+            pass
     if compiles:
         try:
             from importlib.util import decode_source
@@ -132,25 +142,26 @@ def _decode(data: bytes, compiles: bool) -> str:
     return data.decode("utf-8", "replace")
 
 
+_TRIPLE = re.compile(r"""^[rRbBuUfF]{0,2}('\'\'|\"\"\")""")
+
+
 def _lines_inside_strings(text: str) -> set[int]:
-    """1-based lines that begin inside a multi-line string literal."""
+    """1-based lines that begin inside a multi-line (triple-quoted) string literal, from the AST's
+    string nodes (C speed, unlike ``tokenize``); f-strings included."""
     inside: set[int] = set()
-    string_types = {tokenize.STRING}
-    fstart = getattr(tokenize, "FSTRING_START", None)
-    fend = getattr(tokenize, "FSTRING_END", None)
-    open_fstrings: list[int] = []
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type in string_types and tok.end[0] > tok.start[0]:
-                inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
-            elif fstart is not None and tok.type == fstart:
-                open_fstrings.append(tok.start[0])
-            elif fend is not None and tok.type == fend and open_fstrings:
-                start = open_fstrings.pop()
-                if tok.end[0] > start:
-                    inside.update(range(start + 1, tok.end[0] + 1))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return inside
+    lines = text.splitlines()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Constant, ast.JoinedStr)) and getattr(node, "end_lineno", None) \
+                and node.end_lineno > node.lineno:
+            if isinstance(node, ast.Constant) and not isinstance(node.value, (str, bytes)):
+                continue
+            start = lines[node.lineno - 1][node.col_offset:] if node.lineno - 1 < len(lines) else ""
+            if _TRIPLE.match(start):
+                inside.update(range(node.lineno + 1, node.end_lineno + 1))
     return inside
 
 
@@ -165,22 +176,39 @@ def count_markers(text: str, patterns: tuple[re.Pattern[str], ...], compiles: bo
             lines.add(bisect.bisect_right(starts, m.start()))
     if not lines:
         return 0, 0
-    if compiles:
+    # a marker line can only be inside a string that closes after it: look for a triple quote first
+    first_start = starts[min(lines) - 1] if starts else 0
+    if compiles and ('"""' in text[first_start:] or "\'\'\'" in text[first_start:]):
         lines -= _lines_inside_strings(text)
     return len(lines), (min(lines) if lines else 0)
 
 
-def count_tests(data: bytes, text: str, compiles: bool) -> int:
+def count_tests(data: bytes, code: types.CodeType | None) -> int:
+    """Tests of a compiled version from its code objects (the functions the module and its class
+    bodies define: what the AST's defs compile to, without building the AST again); the line
+    fallback when it does not compile."""
     if b"def test" not in data and b"def\ttest" not in data:
         return 0
-    if compiles:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            tree = None
-        if tree is not None:
-            return _count_test_defs(tree.body)
+    if code is not None:
+        return _count_test_code(code)
     return len(_FALLBACK_TEST.findall(data))
+
+
+def _count_test_code(code: types.CodeType) -> int:
+    n = 0
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_flags & inspect.CO_OPTIMIZED:      # a function or method (not nested: not descended)
+                n += const.co_name.startswith("test")
+            else:                                          # a class body
+                n += _count_test_code(const)
+    return n
+
+
+def count_tests_ast(source: bytes) -> int:
+    """The same count from the AST (module-level defs, defs in classes at any depth, defs under
+    module-level if/try): the reference the code-object count is tested against."""
+    return _count_test_defs(ast.parse(source).body)
 
 
 def _count_test_defs(body: list[ast.stmt]) -> int:
@@ -197,14 +225,40 @@ def _count_test_defs(body: list[ast.stmt]) -> int:
     return n
 
 
-def judge(data: bytes | None, patterns: tuple[re.Pattern[str], ...]) -> VersionHealth:
-    """Judge one version's bytes; ``None`` (object missing) gives an unreadable row."""
+_bytes_patterns: dict[tuple[re.Pattern[str], ...], tuple[re.Pattern[bytes], ...] | None] = {}
+
+
+def _byte_prefilter(patterns: tuple[re.Pattern[str], ...]) -> tuple[re.Pattern[bytes], ...] | None:
+    """The marker regexes over bytes, when that is safe (ASCII patterns): most versions have no
+    marker, and then they need not be decoded at all."""
+    if patterns not in _bytes_patterns:
+        try:
+            _bytes_patterns[patterns] = tuple(re.compile(p.pattern.encode("ascii"), p.flags & ~re.UNICODE)
+                                              for p in patterns)
+        except (UnicodeEncodeError, re.error, ValueError):
+            _bytes_patterns[patterns] = None
+    return _bytes_patterns[patterns]
+
+
+def judge(data: bytes | None, patterns: tuple[re.Pattern[str], ...], check_compile: bool = True) -> VersionHealth:
+    """Judge one version's bytes; ``None`` (object missing) gives an unreadable row. Without
+    ``check_compile`` (the markers-only timeline) nothing is compiled: ``compiles`` is reported True,
+    ``error_class`` is ``NotChecked`` and tests are counted by the line fallback."""
     if data is None:
         return VersionHealth(False, 0, 0, 0, False, "MissingObject", "object not in repository", 0, 0, UNREADABLE)
-    compiles, err_class, err_msg, err_line = compile_check(data)
-    text = _decode(data, compiles)
-    markers, first = count_markers(text, patterns, compiles)
-    tests = count_tests(data, text, compiles)
+    if check_compile:
+        compiles, err_class, err_msg, err_line, code = compile_check(data)
+    else:
+        compiles, err_class, err_msg, err_line, code = True, "NotChecked", "", 0, None
+    prefilter = _byte_prefilter(patterns)
+    if prefilter is not None and b"\0" not in data and not data.startswith(b"\xef\xbb\xbf") \
+            and not any(p.search(data) for p in prefilter):
+        # no marker can match (a UTF-16 or other non-ASCII-compatible source would still be decoded)
+        markers, first = 0, 0
+    else:
+        text = _decode(data, compiles)
+        markers, first = count_markers(text, patterns, compiles)
+    tests = count_tests(data, code)
     return VersionHealth(True, len(data), markers, first, compiles, err_class, err_msg[:300], err_line,
                          tests, state_of(markers, compiles))
 

@@ -80,25 +80,29 @@ def _records(proc_stdout, chunk: int = 1 << 20) -> Iterator[bytes]:
 
 def read_history(repo: Repository, rev_sha: str, scope_spec: Pathspec, rules: HealthRules,
                  include_backups: bool = False, since: str | None = None,
-                 progress: Callable[[int], None] | None = None) -> History:
-    """Walk every commit reachable from ``rev_sha`` once; see :class:`History` for the columns."""
+                 progress: Callable[[int], None] | None = None,
+                 on_blobs: Callable[[list[str]], None] | None = None, exclude: list[str] | None = None) -> History:
+    """Walk every commit reachable from ``rev_sha`` (and not from ``exclude``) once; see
+    :class:`History` for the columns. ``on_blobs`` receives each commit's blob ids in scope as they
+    stream in, so they can be judged while the walk goes on."""
     try:
-        return _read(repo, rev_sha, scope_spec, rules, include_backups, since, progress, renames=True)
+        return _read(repo, rev_sha, scope_spec, rules, include_backups, since, progress, True, on_blobs, exclude)
     except GitFailed as exc:
         if "unable to read" not in str(exc) and "bad object" not in str(exc):
             raise
         # A missing blob breaks inexact rename detection; walk again without it rather than stop.
-        return _read(repo, rev_sha, scope_spec, rules, include_backups, since, progress, renames=False)
+        return _read(repo, rev_sha, scope_spec, rules, include_backups, since, progress, False, on_blobs, exclude)
 
 
 def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, include_backups: bool,
-          since: str | None, progress: Callable[[int], None] | None, renames: bool) -> History:
+          since: str | None, progress: Callable[[int], None] | None, renames: bool,
+          on_blobs: Callable[[list[str]], None] | None, exclude: list[str] | None) -> History:
     args = ["log", "--raw", "-z", "--no-abbrev", "--root", "-c", "--topo-order", "--no-color",
             "--no-ext-diff", "--no-relative", f"--format={_FORMAT}"]
     args += ["-M", "-C"] if renames else ["--no-renames"]
     if since:
         args.append(f"--since={since}")
-    args += [rev_sha, "--"]
+    args += [rev_sha, *[f"^{x}" for x in exclude or ()], "--"]
     scope = PathScope(spec, rules, include_backups)
     boundary = repo.shallow_boundary()
     commits: list[tuple] = []
@@ -106,6 +110,7 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
     proc = repo.popen(*args)
     assert proc.stdout is not None
     for n, record in enumerate(_records(proc.stdout)):
+        first_change = len(changes)
         header, _, raw = record.partition(b"\0")
         f = header.decode("utf-8", "replace").split("\x1f")
         sha, parents = f[0], f[1]
@@ -136,6 +141,8 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
                 matched += not old_backup
         commits.append((sha, parents, f[2], f[3], f[4], f[5], f[6], f[7], f[8] if len(f) > 8 else "",
                         total, matched, sha in boundary))
+        if on_blobs is not None and len(changes) > first_change:
+            on_blobs([b for c in changes[first_change:] for b in (c[4], c[5]) if b])
         if progress is not None:
             progress(n)
     proc.stdout.close()

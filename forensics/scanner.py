@@ -18,7 +18,7 @@ from forensics.events import damage_chains, derive_events
 from forensics.git import Repository, display_path
 from forensics.health import INTERPRETER
 from forensics.history import PathScope, read_history
-from forensics.judge import VERSION_COLUMNS, default_jobs, judge_blobs
+from forensics.judge import VERSION_COLUMNS, JudgePool, default_jobs
 from forensics.progress import progress_bar
 from forensics.settings import Settings, load_settings
 
@@ -87,7 +87,7 @@ class ScanResult:
 def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths: list[str] | None = None,
          markers: list[str] | None = None, config: str | None = None, cache: str | os.PathLike[str] | bool | None = None,
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
-         since: str | None = None, progress: bool = True) -> ScanResult:
+         since: str | None = None, progress: bool = True, check_compile: bool = True) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
     ``cache``: a directory, ``None`` for ``$FORENSICS_CACHE`` or the per-user cache dir, ``False`` for
@@ -97,7 +97,8 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     repository = repo if isinstance(repo, Repository) else Repository.open(repo)
     rev_sha = repository.resolve(rev)
     settings = load_settings(repository, rev_sha, config, paths=paths, markers=markers,
-                             include_backups=include_backups, bulk_threshold=bulk_threshold, since=since)
+                             include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
+                             check_compile=None if check_compile else False)
     store = None if cache is False else ScanCache(default_root() if cache in (None, True) else cache,
                                                   repository.common_dir)
     key = settings.scan_key()
@@ -113,22 +114,45 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    with progress_bar("walking history", None, progress) as advance:
-        history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
-                               settings.include_backups, settings.since, progress=lambda n: advance(1))
-    timings["history"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    tree_rows = _tree_in_scope(repository, rev_sha, settings)
-    wanted = set(history.changes["old_blob"]) | set(history.changes["new_blob"]) | set(tree_rows["blob"])
-    wanted.discard("")
     fingerprint = settings.rules.fingerprint()
     known = store.load_versions(fingerprint) if store is not None else None
     if known is None:
         known = pd.DataFrame({c: pd.Series(dtype=object) for c in VERSION_COLUMNS})
-    todo = wanted - set(known["blob"])
-    with progress_bar("judging versions", len(todo), progress) as advance:
-        fresh = judge_blobs(repository, todo, settings.rules, jobs=jobs, progress=advance)
+    known_blobs = set(known["blob"])
+    wanted: set[str] = set()
+    # judge versions while the history streams in: the walk and the judging overlap
+    pool = JudgePool(repository, settings.rules, jobs, None)
+
+    def discovered(blobs: list[str]) -> None:
+        wanted.update(blobs)
+        pool.add(b for b in blobs if b not in known_blobs)
+
+    base = None
+    if store is not None and not settings.since:
+        found = store.ancestors_of(repository, rev_sha, key)
+        if found is not None:
+            loaded = store.load_scan(found[0], key)
+            base = (found[0], loaded[1]) if loaded is not None else None
+    with progress_bar("scanning history", None, progress) as advance:
+        history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
+                               settings.include_backups, settings.since, progress=lambda n: advance(1),
+                               on_blobs=discovered, exclude=[base[0]] if base else None)
+        timings["history"] = time.perf_counter() - t
+        tree_rows = _tree_in_scope(repository, rev_sha, settings)
+        discovered(list(tree_rows["blob"]))
+        fresh = pool.finish()
+    base_events = None
+    if base is not None:
+        # an incremental scan: the new commits come after every cached one in topological order
+        old = base[1]
+        shift = int(old["commits"]["order"].max()) + 1 if len(old["commits"]) else 0
+        history.commits["order"] += shift
+        history.changes["order"] += shift
+        history.commits = pd.concat([old["commits"], history.commits], ignore_index=True)
+        history.changes = pd.concat([old["changes"], history.changes], ignore_index=True)
+        wanted.update(pd.unique(old["changes"][["old_blob", "new_blob"]].values.ravel()))
+        wanted.discard("")
+        base_events = old["events"]
     all_versions = pd.concat([known, fresh], ignore_index=True) if len(known) else fresh
     if store is not None and len(fresh):
         store.save_versions(fingerprint, all_versions)
@@ -136,7 +160,11 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     timings["judge"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    events = derive_events(history.changes, versions, history.commits)
+    if base_events is not None:
+        new_changes = history.changes[~history.changes["sha"].isin(set(base[1]["commits"]["sha"]))]
+        events = pd.concat([base_events, derive_events(new_changes, versions, history.commits)], ignore_index=True)
+    else:
+        events = derive_events(history.changes, versions, history.commits)
     tree = _with_health(tree_rows, versions)
     timings["events"] = time.perf_counter() - t
 
@@ -166,6 +194,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         "damaged_now": int((subjects["state"].isin(["marked", "broken", "marked+broken"])).sum()),
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "from_cache": False,
+        "incremental_from": base[0] if base is not None else None,
     }
     if store is not None:
         store.save_scan(rev_sha, key, manifest, {"commits": history.commits, "changes": history.changes,

@@ -30,11 +30,12 @@ class Settings:
     include_backups: bool = False
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     since: str | None = None
+    check_compile: bool = True
     sources: tuple[str, ...] = field(default=("defaults",), compare=False)
 
     @property
     def rules(self) -> HealthRules:
-        return HealthRules(markers=self.markers, backup_patterns=self.backup_patterns)
+        return HealthRules(markers=self.markers, backup_patterns=self.backup_patterns, check_compile=self.check_compile)
 
     @property
     def pathspec(self) -> Pathspec:

@@ -98,3 +98,22 @@ def test_commit_metadata_agrees_with_pydriller(scanned):
     for col in ("parents", "is_merge", "author", "author_email", "authored_at", "committed_at", "subject"):
         assert ours[col].tolist() == theirs[col].tolist(), col
     assert ours["is_merge"].sum() >= 3
+
+
+def test_an_incremental_scan_equals_a_full_scan(repo, tmp_path):
+    scan(repo, rev="sim/after-fixer", cache=tmp_path, progress=False)
+    incremental = scan(repo, cache=tmp_path, progress=False)
+    assert incremental.manifest["incremental_from"] == scan(repo, rev="sim/after-fixer", cache=False,
+                                                            progress=False).rev_sha
+    full = scan(repo, cache=False, progress=False)
+    key = ["sha", "path", "event"]
+    assert sorted(map(tuple, incremental.events[key].values.tolist())) == sorted(map(tuple, full.events[key].values.tolist()))
+    assert set(incremental.commits["sha"]) == set(full.commits["sha"])
+    assert len(incremental.changes) == len(full.changes)
+    chains_a = incremental.chains().set_index("path")[["root_cause", "last_good_blob"]]
+    chains_b = full.chains().set_index("path")[["root_cause", "last_good_blob"]]
+    pd.testing.assert_frame_equal(chains_a.sort_index(), chains_b.sort_index())
+    # the order is still topological: every parent comes before its child
+    order = dict(zip(incremental.commits["sha"], incremental.commits["order"]))
+    for sha, parents in zip(incremental.commits["sha"], incremental.commits["parents"]):
+        assert all(order[p] < order[sha] for p in parents.split() if p in order)

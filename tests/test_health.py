@@ -140,3 +140,37 @@ def test_original_name_of_a_backup():
     assert original_name("tests/a.py.backup_20250917_084026") == "tests/a.py"
     assert original_name("a.py.bak") == "a.py"
     assert original_name("x/a.py~") == "x/a.py"
+
+
+def test_counting_tests_on_code_objects_equals_counting_on_the_ast(repo):
+    from forensics.health import count_tests, count_tests_ast, compile_check
+
+    samples = [p.read_bytes() for p in Path(repo).rglob("*.py") if ".git" not in p.parts]
+    samples.append(textwrap.dedent('''\
+        import sys
+        class TestA:
+            def test_a(self):
+                def test_nested():
+                    pass
+            class TestInner:
+                async def test_b(self):
+                    pass
+        if sys.version_info > (3,):
+            def test_c():
+                pass
+        try:
+            def test_d():
+                pass
+        except ImportError:
+            def test_e():
+                pass
+        values = [x for x in range(3)]
+        test_lambda = lambda: None
+        ''').encode())
+    checked = 0
+    for src in samples:
+        compiles, *_, code = compile_check(src)
+        if compiles:
+            assert count_tests(src, code) == count_tests_ast(src)
+            checked += 1
+    assert checked > 100 and count_tests(samples[-1], compile_check(samples[-1])[-1]) == 5
