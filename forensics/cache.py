@@ -4,7 +4,7 @@ any revision reuses.
 
 Layout under the cache root::
 
-    <root>/<repo-id>/versions-<rules-fingerprint>.parquet
+    <root>/<repo-id>/versions-<rules-fingerprint>/part-NNNNNN.parquet
     <root>/<repo-id>/scans/<rev-sha>-<settings-key>/{commits,changes,events,tree}.parquet
     <root>/<repo-id>/scans/<rev-sha>-<settings-key>/manifest.json
 """
@@ -63,33 +63,68 @@ def read_table(path: Path) -> pd.DataFrame:
     return _decode(pd.read_parquet(path))
 
 
+MAX_VERSION_PARTS = 16
+MAX_CHAIN = 8
+
+
 class ScanCache:
+    """One repository's cache directory. Judged versions are stored as append-only Parquet parts
+    (``versions-<fingerprint>/part-*.parquet``, compacted past 16 parts); a scan made incrementally
+    from a cached ancestor stores only its new commits, changes and events, naming its base in the
+    manifest (full tables again past 8 links), so a later scan costs what its new history costs."""
+
     def __init__(self, root: str | os.PathLike[str], common_dir: str) -> None:
         self.dir = Path(root) / repo_id(common_dir)
 
-    def versions_path(self, fingerprint: str) -> Path:
-        return self.dir / f"versions-{fingerprint}.parquet"
+    def versions_dir(self, fingerprint: str) -> Path:
+        return self.dir / f"versions-{fingerprint}"
 
     def load_versions(self, fingerprint: str) -> pd.DataFrame | None:
-        p = self.versions_path(fingerprint)
-        return read_table(p) if p.exists() else None
+        d = self.versions_dir(fingerprint)
+        parts = sorted(d.glob("part-*.parquet")) if d.exists() else []
+        if not parts:
+            return None
+        try:
+            df = pd.concat([read_table(p) for p in parts], ignore_index=True)
+        except (OSError, ValueError):
+            return None
+        return df.drop_duplicates("blob", keep="last").reset_index(drop=True) if len(parts) > 1 else df
 
-    def save_versions(self, fingerprint: str, versions: pd.DataFrame) -> None:
-        _write_atomic(versions, self.versions_path(fingerprint))
+    def save_versions(self, fingerprint: str, new_rows: pd.DataFrame) -> None:
+        """Append the newly judged versions; compact when the parts grow many."""
+        d = self.versions_dir(fingerprint)
+        d.mkdir(parents=True, exist_ok=True)
+        parts = sorted(d.glob("part-*.parquet"))
+        seq = int(parts[-1].stem.split("-")[1]) + 1 if parts else 0
+        _write_atomic(new_rows, d / f"part-{seq:06d}.parquet")
+        if len(parts) + 1 > MAX_VERSION_PARTS:
+            everything = self.load_versions(fingerprint)
+            if everything is not None:
+                _write_atomic(everything, d / f"part-{seq + 1:06d}.parquet")
+                for p in parts + [d / f"part-{seq:06d}.parquet"]:  # duplicates would only be dropped on load
+                    p.unlink(missing_ok=True)
 
     def scan_dir(self, rev_sha: str, key: str) -> Path:
         return self.dir / "scans" / f"{rev_sha}-{key}"
 
-    def load_scan(self, rev_sha: str, key: str) -> tuple[dict[str, Any], dict[str, pd.DataFrame]] | None:
+    def load_scan(self, rev_sha: str, key: str, depth: int = 0) -> tuple[dict[str, Any], dict[str, pd.DataFrame]] | None:
         d = self.scan_dir(rev_sha, key)
         manifest = d / "manifest.json"
-        if not manifest.exists() or not all((d / f"{t}.parquet").exists() for t in TABLES):
+        if depth > MAX_CHAIN + 2 or not manifest.exists() or not all((d / f"{t}.parquet").exists() for t in TABLES):
             return None
         try:
             meta = json.loads(manifest.read_text())
-            return meta, {t: read_table(d / f"{t}.parquet") for t in TABLES}
+            tables = {t: read_table(d / f"{t}.parquet") for t in TABLES}
         except (OSError, ValueError):
             return None  # a damaged cache entry is rebuilt, never trusted
+        base = meta.get("stored_as_delta_of")
+        if base:
+            loaded = self.load_scan(base, key, depth + 1)
+            if loaded is None:
+                return None
+            for t in ("commits", "changes", "events"):
+                tables[t] = pd.concat([loaded[1][t], tables[t]], ignore_index=True)
+        return meta, tables
 
     def ancestors_of(self, repo, rev_sha: str, key: str) -> tuple[str, dict[str, Any]] | None:
         """The cached scan, with the same settings, of the revision that is the nearest ancestor of
@@ -112,8 +147,16 @@ class ScanCache:
                 best = (sha, meta)
         return best
 
-    def save_scan(self, rev_sha: str, key: str, manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> Path:
+    def save_scan(self, rev_sha: str, key: str, manifest: dict[str, Any], tables: dict[str, pd.DataFrame],
+                  base: tuple[str, dict[str, Any], set[str]] | None = None) -> Path:
+        """Write a scan entry; with ``base`` (its sha, manifest and commit shas) only the rows of the
+        new commits are written, unless the chain of deltas is already long."""
         d = self.scan_dir(rev_sha, key)
+        manifest = dict(manifest)
+        if base is not None and base[1].get("chain_length", 0) < MAX_CHAIN:
+            shas = base[2]
+            tables = {t: (df[~df["sha"].isin(shas)] if t != "tree" else df) for t, df in tables.items()}
+            manifest.update(stored_as_delta_of=base[0], chain_length=base[1].get("chain_length", 0) + 1)
         for name, df in tables.items():
             _write_atomic(df, d / f"{name}.parquet")
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")

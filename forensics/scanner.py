@@ -132,7 +132,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         found = store.ancestors_of(repository, rev_sha, key)
         if found is not None:
             loaded = store.load_scan(found[0], key)
-            base = (found[0], loaded[1]) if loaded is not None else None
+            base = (found[0], loaded[1], loaded[0]) if loaded is not None else None
     with progress_bar("scanning history", None, progress) as advance:
         history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
                                settings.include_backups, settings.since, progress=lambda n: advance(1),
@@ -155,7 +155,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         base_events = old["events"]
     all_versions = pd.concat([known, fresh], ignore_index=True) if len(known) else fresh
     if store is not None and len(fresh):
-        store.save_versions(fingerprint, all_versions)
+        store.save_versions(fingerprint, fresh)
     versions = all_versions[all_versions["blob"].isin(wanted)].reset_index(drop=True)
     timings["judge"] = time.perf_counter() - t
 
@@ -198,7 +198,8 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     }
     if store is not None:
         store.save_scan(rev_sha, key, manifest, {"commits": history.commits, "changes": history.changes,
-                                                 "events": events, "tree": tree})
+                                                 "events": events, "tree": tree},
+                        base=(base[0], base[2], set(base[1]["commits"]["sha"])) if base is not None else None)
     manifest["seconds_total"] = round(time.perf_counter() - t0, 3)
     return ScanResult(repository, rev, rev_sha, settings, history.commits, history.changes, versions,
                       events, tree, manifest)

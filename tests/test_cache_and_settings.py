@@ -117,3 +117,22 @@ def test_an_incremental_scan_equals_a_full_scan(repo, tmp_path):
     order = dict(zip(incremental.commits["sha"], incremental.commits["order"]))
     for sha, parents in zip(incremental.commits["sha"], incremental.commits["parents"]):
         assert all(order[p] < order[sha] for p in parents.split() if p in order)
+
+
+def test_incremental_scans_store_only_their_new_history_and_load_whole(repo, tmp_path):
+    revs = ["sim/before-breaker", "sim/after-breaker", "sim/after-fixer", "sim/after-bulk-script", "HEAD"]
+    for rev in revs:
+        scan(repo, rev=rev, cache=tmp_path, progress=False)
+    manifests = [json.loads(p.read_text()) for p in tmp_path.rglob("manifest.json")]
+    assert sum(1 for m in manifests if m.get("stored_as_delta_of")) == len(revs) - 1
+    parts = list(tmp_path.rglob("versions-*/part-*.parquet"))
+    assert len(parts) == len(revs)  # each scan appended only what it judged
+    cached = scan(repo, cache=tmp_path, progress=False)   # served through the chain of deltas
+    full = scan(repo, cache=False, progress=False)
+    assert cached.manifest["from_cache"]
+    for name in ("commits", "changes", "events"):
+        a = getattr(cached, name).sort_values(["order", "sha"] + (["path"] if "path" in getattr(cached, name) else []))
+        b = getattr(full, name).sort_values(["order", "sha"] + (["path"] if "path" in getattr(full, name) else []))
+        assert set(a["sha"]) == set(b["sha"]) and len(a) == len(b), name
+    assert set(cached.versions["blob"]) == set(full.versions["blob"])
+    pd.testing.assert_frame_equal(cached.tree.reset_index(drop=True), full.tree.reset_index(drop=True), check_dtype=False)
