@@ -140,6 +140,9 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         timings["history"] = time.perf_counter() - t
         tree_rows = _tree_in_scope(repository, rev_sha, settings)
         discovered(list(tree_rows["blob"]))
+    with progress_bar("judging versions", len(pool.seen), progress) as advance:
+        advance(len(pool.rows))
+        pool.progress = advance
         fresh = pool.finish()
     base_events = None
     if base is not None:
