@@ -113,6 +113,12 @@ def cmd_census(args: argparse.Namespace) -> int:
 
     tiers = load_tiers(args.priority_rules) if (args.by_tier or args.priority_rules) else None
     result = _do_scan(args)
+    if args.over_time:
+        from forensics.blast import census_over_time
+        from forensics.tiers import DEFAULT_TIERS
+
+        _emit(census_over_time(result, tiers or DEFAULT_TIERS, args.depth, freq=args.over_time), args)
+        return 0
     table = census(result, depth=args.depth, tiers=tiers)
     if args.json:
         print(json.dumps(census_json(table), indent=2))
@@ -317,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--by-tier", action="store_true", help="one row per priority tier instead of per directory")
     p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (with --by-tier)")
+    p.add_argument("--over-time", choices=["day", "commit"],
+                   help="damaged and total paths per directory and tier at the end of each UTC day, or after "
+                        "each first-parent commit")
     p.set_defaults(func=cmd_census)
 
     p = sub.add_parser("culprits", help="bulk commits, waves, breakers, scripts and backup sets")

@@ -101,3 +101,13 @@ def test_blast_radius_cli(incident, repo, tmp_path):
     assert proc.returncode == 0
     assert list(pd.read_csv(tmp_path / "d.csv").columns[:5]) == ["file", "line", "reference", "paths_matched",
                                                                 "damaged_matched"]
+
+
+def test_census_over_time_on_the_command_line(incident, repo, tmp_path):
+    out = tmp_path / "t.csv"
+    proc = run_cli("census", repo, "--over-time", "commit", "--csv", str(out), "--no-cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    df = pd.read_csv(out)
+    assert list(df.columns) == ["at", "directory", "tier", "total", "damaged"]
+    last = df[df["at"] == df["at"].max()]
+    assert last["damaged"].sum() == len(incident["chains"])
