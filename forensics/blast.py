@@ -86,56 +86,35 @@ def blast_radius(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2
 
 def census_over_time(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2, freq: str = "day") -> pd.DataFrame:
     """Damaged and total paths per directory and tier at the end of each UTC day (``freq="day"``; ``at``
-    is that day at 00:00) or after
-    each first-parent commit (``freq='commit'``). Columns: at, directory, tier, total, damaged.
-    Changes are applied in topological order (a branch's changes count from when they were made)."""
-    state = dict(zip(result.versions["blob"], result.versions["state"]))
-    ch = result.changes[~result.changes["is_backup"]].sort_values(["order", "path"])
-    by_order = {o: g for o, g in ch.groupby("order", sort=True)}
-    current: dict[str, str] = {}
+    is that day at 00:00) or after each first-parent commit (``freq="commit"``). Columns: at,
+    directory, tier, total, damaged. Changes are applied in topological order (see
+    :func:`forensics.trend.state_walk`)."""
+    from forensics.trend import state_walk
+
     key_of: dict[str, tuple[str, str]] = {}
     totals: dict[tuple[str, str], list[int]] = {}
-
-    def key(p: str) -> tuple[str, str]:
-        k = key_of.get(p)
-        if k is None:
-            k = key_of[p] = (directory_of(p, depth), tier_of(p, tiers)[0])
-        return k
-
-    def move(p: str, s: str, sign: int) -> None:
-        t = totals.setdefault(key(p), [0, 0])
-        t[0] += sign
-        t[1] += sign * (s in _DAMAGED)
-
-    commits = result.commits.sort_values("order")
-    if freq == "commit":
-        first_parent = _first_parent_chain(result)
-    rows = []
-    pending_day = None
-    for c in commits.itertuples(index=False):
-        g = by_order.get(c.order)
-        if g is not None:
-            for r in g.itertuples(index=False):
-                if r.kind == "R" and r.old_path in current:
-                    move(r.old_path, current.pop(r.old_path), -1)
-                old = current.pop(r.path, None)
-                if old is not None:
-                    move(r.path, old, -1)
-                if r.new_blob:
-                    s = state.get(r.new_blob, "unreadable")
-                    current[r.path] = s
-                    move(r.path, s, +1)
-        if freq == "commit":
-            if c.sha in first_parent:
-                rows.extend((c.committed_at, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
-        else:
-            day = c.committed_at.normalize()
-            if pending_day is not None and day != pending_day:
-                rows.extend(snap)
-            pending_day = day
-            snap = [(day, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0]]
-    if freq != "commit" and pending_day is not None:
-        rows.extend(snap)
+    first_parent = _first_parent_chain(result) if freq == "commit" else set()
+    rows: list[tuple] = []
+    day = None
+    for c, applied in state_walk(result):
+        if freq != "commit":
+            today = c.committed_at.normalize()
+            if day is not None and today != day:
+                rows.extend((day, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
+            day = today
+        for path, before, after in applied:
+            k = key_of.get(path)
+            if k is None:
+                k = key_of[path] = (directory_of(path, depth), tier_of(path, tiers)[0])
+            t = totals.setdefault(k, [0, 0])
+            for s, sign in ((before, -1), (after, 1)):
+                if s is not None:
+                    t[0] += sign
+                    t[1] += sign * (s in _DAMAGED)
+        if freq == "commit" and c.sha in first_parent:
+            rows.extend((c.committed_at, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
+    if freq != "commit" and day is not None:
+        rows.extend((day, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
     return pd.DataFrame(rows, columns=["at", "directory", "tier", "total", "damaged"])
 
 

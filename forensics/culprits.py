@@ -24,28 +24,51 @@ _SCRIPT_IN_MESSAGE = re.compile(r"[\w./-]+\.(?:py|sh)\b")
 _SUFFIX_TIME = re.compile(r"(20\d{6})[_-]?(\d{6})")
 
 
-def _touch_stats(result, shas: list[str]) -> dict[str, int]:
-    ch = result.changes
-    ch = ch[ch["sha"].isin(shas) & ~ch["is_backup"]]
-    ev = result.events[result.events["sha"].isin(shas)]
-    touched = set(ch["path"])
-    damaged = set(ev.loc[ev["event"].isin(DAMAGING), "path"])
-    healed = set(ev.loc[ev["event"].isin(HEALING), "path"])
-    state = dict(zip(result.versions["blob"], result.versions["state"]))
-    first_change = ch.sort_values("order").drop_duplicates("path", keep="first")
-    already = sum(1 for b in first_change["old_blob"] if b and state.get(b) not in (None, "healthy", "unreadable"))
-    return {"paths_touched": len(touched), "paths_damaged": len(damaged), "paths_healed": len(healed),
-            "already_damaged": already}
+class _Index:
+    """Per-commit lookups built once per culprits() call (a large history has thousands of runs)."""
+
+    def __init__(self, result) -> None:
+        ch = result.changes[~result.changes["is_backup"]]
+        state = dict(zip(result.versions["blob"], result.versions["state"]))
+        self.touched: dict[str, set[str]] = {}
+        self.first_old: dict[str, list[tuple[int, str, bool]]] = {}
+        for sha, path, old_blob, order in zip(ch["sha"], ch["path"], ch["old_blob"], ch["order"]):
+            self.touched.setdefault(sha, set()).add(path)
+            was_damaged = bool(old_blob) and state.get(old_blob) not in (None, "healthy", "unreadable")
+            self.first_old.setdefault(sha, []).append((order, path, was_damaged))
+        ev = result.events
+        self.damaged: dict[str, set[str]] = {}
+        self.healed: dict[str, set[str]] = {}
+        for sha, path, event in zip(ev["sha"], ev["path"], ev["event"]):
+            if event in DAMAGING:
+                self.damaged.setdefault(sha, set()).add(path)
+            elif event in HEALING:
+                self.healed.setdefault(sha, set()).add(path)
+
+    def damaged_by(self, shas: list[str]) -> set[str]:
+        return set().union(*(self.damaged.get(s, set()) for s in shas))
+
+    def stats(self, shas: list[str]) -> dict[str, int]:
+        touched = set().union(*(self.touched.get(s, set()) for s in shas))
+        first: dict[str, tuple[int, bool]] = {}
+        for s in shas:
+            for order, path, was in self.first_old.get(s, ()):
+                if path not in first or order < first[path][0]:
+                    first[path] = (order, was)
+        return {"paths_touched": len(touched), "paths_damaged": len(self.damaged_by(shas)),
+                "paths_healed": len(set().union(*(self.healed.get(s, set()) for s in shas))),
+                "already_damaged": sum(1 for _, was in first.values() if was)}
 
 
-def bulk_commits(result, threshold: int | None = None) -> pd.DataFrame:
+def bulk_commits(result, threshold: int | None = None, index: _Index | None = None) -> pd.DataFrame:
     """Commits changing at least ``threshold`` paths (all paths, not only those in scope).
     Columns: CULPRIT_COLUMNS with ``kind='bulk_commit'``."""
     threshold = threshold if threshold is not None else result.settings.bulk_threshold
     c = result.commits[result.commits["paths_changed"] >= threshold]
+    index = index or _Index(result)
     rows = []
     for row in c.itertuples(index=False):
-        stats = _touch_stats(result, [row.sha])
+        stats = index.stats([row.sha])
         rows.append({"kind": "bulk_commit", "sha": row.sha, "committed_at": row.committed_at, "author": row.author,
                      "subject": row.subject, "paths_changed": row.paths_changed, "scripts": "",
                      "last_sha": row.sha, "commits": 1, "reason": f"changed {row.paths_changed} paths (>= {threshold})",
@@ -53,11 +76,12 @@ def bulk_commits(result, threshold: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 
-def waves(result, window_minutes: float = 30, min_damaged: int = 20) -> pd.DataFrame:
+def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: _Index | None = None) -> pd.DataFrame:
     """Runs of two or more commits by one author, each within ``window_minutes`` of the previous
     one, that together damage at least ``min_damaged`` paths. One row per wave (``sha`` the first
     commit, ``last_sha`` the last). Columns: CULPRIT_COLUMNS with ``kind='wave'``."""
     c = result.commits.sort_values(["committed_at", "order"])
+    index = index or _Index(result)
     rows = []
     window = pd.Timedelta(minutes=window_minutes)
     for (author, email), group in c.groupby(["author", "author_email"], sort=False):
@@ -66,9 +90,9 @@ def waves(result, window_minutes: float = 30, min_damaged: int = 20) -> pd.DataF
             if row is not None and run and row.committed_at - run[-1].committed_at <= window:
                 run.append(row)
                 continue
-            if len(run) >= 2:
+            if len(run) >= 2 and len(index.damaged_by([r.sha for r in run])) >= min_damaged:
                 shas = [r.sha for r in run]
-                stats = _touch_stats(result, shas)
+                stats = index.stats(shas)
                 if stats["paths_damaged"] >= min_damaged:
                     minutes = (run[-1].committed_at - run[0].committed_at).total_seconds() / 60
                     rows.append({"kind": "wave", "sha": run[0].sha, "committed_at": run[0].committed_at,
@@ -81,20 +105,21 @@ def waves(result, window_minutes: float = 30, min_damaged: int = 20) -> pd.DataF
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 
-def breakers(result, exclude: set[str], min_damaged: int = 3) -> pd.DataFrame:
+def breakers(result, exclude: set[str], min_damaged: int = 3, index: _Index | None = None) -> pd.DataFrame:
     """Commits outside bulk commits and waves that damaged at least ``min_damaged`` paths (a sed
     unmask that leaves files broken, a bad merge resolution of many files). Columns: CULPRIT_COLUMNS
     with ``kind='breaker'``."""
     ev = result.events[result.events["event"].isin(DAMAGING) & ~result.events["sha"].isin(exclude)]
     counts = ev.groupby("sha")["path"].nunique()
     meta = result.commits.set_index("sha")
+    index = index or _Index(result)
     rows = []
     for sha, n in counts[counts >= min_damaged].items():
         m = meta.loc[sha]
         rows.append({"kind": "breaker", "sha": sha, "committed_at": m["committed_at"], "author": m["author"],
                      "subject": m["subject"], "paths_changed": m["paths_changed"], "scripts": "", "last_sha": sha,
                      "commits": 1, "reason": f"damaged {n} paths (>= {min_damaged})", "linked_to": "",
-                     **_touch_stats(result, [sha])})
+                     **index.stats([sha])})
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 
@@ -194,6 +219,14 @@ def scripts(result, culprits: pd.DataFrame, sets: pd.DataFrame, before_hours: fl
     ``sha`` the commit that last added or changed it, ``linked_to`` the culprit's sha)."""
     ch = result.changes[~result.changes["is_backup"]]
     commits = result.commits.set_index("sha")
+    author_of = commits["author"].to_dict()
+    time_of = commits["committed_at"].to_dict()
+    adds = ch[ch["kind"] == "A"]
+    script_adds = [(author_of[s], time_of[s], p) for s, p in zip(adds["sha"], adds["path"]) if _is_script_name(p)]
+    all_paths = set(ch["path"])
+    last_change: dict[str, list[tuple[int, str]]] = {}
+    for p, s, o in zip(ch["path"], ch["sha"], ch["order"]):
+        last_change.setdefault(p, []).append((o, s))
     rows = []
     for cul in culprits.itertuples(index=False):
         shas = wave_commits(result, cul._asdict()) if cul.kind == "wave" else [cul.sha]
@@ -204,15 +237,13 @@ def scripts(result, culprits: pd.DataFrame, sets: pd.DataFrame, before_hours: fl
                 links.setdefault(p, []).append("same commit")
         for s in shas:
             for name in _SCRIPT_IN_MESSAGE.findall(commits.loc[s, "subject"]):
-                hits = [p for p in set(ch["path"]) if p == name or p.endswith("/" + name)] or [name]
+                hits = [p for p in all_paths if p == name or p.endswith("/" + name)] or [name]
                 for p in hits:
                     links.setdefault(p, []).append("named in message")
-        t0 = commits.loc[shas[0], "committed_at"]
-        before = ch[(ch["kind"] == "A") & ch["sha"].map(lambda s: commits.loc[s, "author"] == cul.author)]
-        for r in before.itertuples(index=False):
-            t = commits.loc[r.sha, "committed_at"]
-            if t0 - pd.Timedelta(hours=before_hours) <= t < t0 and _is_script_name(r.path):
-                links.setdefault(r.path, []).append("added shortly before")
+        t0 = time_of[shas[0]]
+        for author, t, path in script_adds:
+            if author == cul.author and t0 - pd.Timedelta(hours=before_hours) <= t < t0:
+                links.setdefault(path, []).append("added shortly before")
         local = _local_wall_clock(commits.loc[shas[-1], "committed_at_local"])
         for s in sets.itertuples(index=False):
             if s.suffix_time is not None and not pd.isna(s.suffix_time) \
@@ -221,9 +252,9 @@ def scripts(result, culprits: pd.DataFrame, sets: pd.DataFrame, before_hours: fl
                     if p:
                         links[p].append(f"backup time ({s.subject})")
         for p, reasons in links.items():
-            last = ch[ch["path"] == p].sort_values("order")
-            last = last[last["order"] <= commits.loc[shas[-1], "order"]]
-            sha = last["sha"].iloc[-1] if len(last) else ""
+            limit = commits.loc[shas[-1], "order"]
+            earlier = [(o, s) for o, s in last_change.get(p, ()) if o <= limit]
+            sha = max(earlier)[1] if earlier else ""
             meta = commits.loc[sha] if sha else None
             rows.append({"kind": "script", "sha": sha, "committed_at": meta["committed_at"] if meta is not None else pd.NaT,
                          "author": meta["author"] if meta is not None else "", "subject": p, "paths_changed": 0,
@@ -254,10 +285,11 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
              include_worktree: bool = True, breaker_min_damaged: int = 3) -> pd.DataFrame:
     """Every culprit: bulk commits, waves, other breakers, scripts, backup sets, oldest first within each kind.
     Columns: CULPRIT_COLUMNS (CONTRACT's nine first)."""
-    bulk = bulk_commits(result, bulk_threshold)
-    wv = waves(result, wave_window, wave_min_damaged)
+    index = _Index(result)
+    bulk = bulk_commits(result, bulk_threshold, index)
+    wv = waves(result, wave_window, wave_min_damaged, index)
     covered = set(bulk["sha"]) | {s for _, w in wv.iterrows() for s in wave_commits(result, w)}
-    brk = breakers(result, covered, breaker_min_damaged)
+    brk = breakers(result, covered, breaker_min_damaged, index)
     sets = backup_sets(result, worktree_backups(result) if include_worktree else None)
     main = pd.concat([bulk, wv, brk], ignore_index=True)
     scr = scripts(result, main, sets)

@@ -1,42 +1,54 @@
 """Damaged paths over time: the state of every path in scope after each commit."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import pandas as pd
 
 TREND_COLUMNS = ["order", "sha", "committed_at", "marked", "broken", "damaged", "total"]
-_MARKED = ("marked", "marked+broken")
-_BROKEN = ("broken", "marked+broken")
+MARKED = ("marked", "marked+broken")
+BROKEN = ("broken", "marked+broken")
+
+
+def state_walk(result) -> Iterator[tuple[object, list[tuple[str, str | None, str | None]]]]:
+    """For each commit in topological order: (the commit row, [(path, state before, state after)])
+    for the paths in scope it changed (``None`` where absent). A branch's changes count from when
+    they were committed; a rename moves the path. One pass over plain arrays."""
+    state = dict(zip(result.versions["blob"], result.versions["state"]))
+    ch = result.changes[~result.changes["is_backup"]].sort_values(["order", "path"], kind="stable")
+    orders = ch["order"].to_numpy()
+    rows = list(zip(ch["path"], ch["old_path"], ch["kind"], ch["new_blob"]))
+    current: dict[str, str] = {}
+    i, n = 0, len(rows)
+    for c in result.commits.sort_values("order").itertuples(index=False):
+        applied: list[tuple[str, str | None, str | None]] = []
+        while i < n and orders[i] < c.order:
+            i += 1
+        while i < n and orders[i] == c.order:
+            path, old_path, kind, new_blob = rows[i]
+            if kind == "R" and old_path in current:
+                applied.append((old_path, current.pop(old_path), None))
+            before = current.pop(path, None)
+            after = state.get(new_blob, "unreadable") if new_blob else None
+            if after is not None:
+                current[path] = after
+            applied.append((path, before, after))
+            i += 1
+        yield c, applied
 
 
 def damaged_over_time(result) -> pd.DataFrame:
     """One row per commit (topological order): how many paths in scope were marked (markers > 0),
-    broken (not compiling) and damaged (either) after it, out of ``total``. Changes are applied in
-    topological order, so a branch's changes count from when they were committed. Columns:
-    TREND_COLUMNS."""
-    state = dict(zip(result.versions["blob"], result.versions["state"]))
-    ch = result.changes[~result.changes["is_backup"]].sort_values(["order", "path"])
-    current: dict[str, str] = {}
-    counts = {"marked": 0, "broken": 0, "damaged": 0}
-
-    def move(s: str, sign: int) -> None:
-        counts["marked"] += sign * (s in _MARKED)
-        counts["broken"] += sign * (s in _BROKEN)
-        counts["damaged"] += sign * (s in _MARKED or s in _BROKEN)
-
-    by_order = {o: g for o, g in ch.groupby("order", sort=True)}
+    broken (not compiling) and damaged (either) after it, out of ``total``. Columns: TREND_COLUMNS."""
+    marked = broken = damaged = total = 0
     rows = []
-    for c in result.commits.sort_values("order").itertuples(index=False):
-        g = by_order.get(c.order)
-        if g is not None:
-            for r in g.itertuples(index=False):
-                if r.kind == "R" and r.old_path in current:
-                    move(current.pop(r.old_path), -1)
-                old = current.pop(r.path, None)
-                if old is not None:
-                    move(old, -1)
-                if r.new_blob:
-                    new = state.get(r.new_blob, "unreadable")
-                    current[r.path] = new
-                    move(new, +1)
-        rows.append({"order": c.order, "sha": c.sha, "committed_at": c.committed_at, **counts, "total": len(current)})
+    for c, applied in state_walk(result):
+        for _, before, after in applied:
+            for s, sign in ((before, -1), (after, 1)):
+                if s is not None:
+                    total += sign
+                    marked += sign * (s in MARKED)
+                    broken += sign * (s in BROKEN)
+                    damaged += sign * (s in MARKED or s in BROKEN)
+        rows.append((c.order, c.sha, c.committed_at, marked, broken, damaged, total))
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
