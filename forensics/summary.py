@@ -69,7 +69,8 @@ def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]
     meta = result.commits.set_index("sha")
     for s in sets.itertuples(index=False):
         where = f"added by {s.sha[:12]}" if s.sha else "only in the worktree"
-        text = f"Backup set {s.subject} ({s.paths_changed} copies, {s.paths_damaged} damaged) {where}"
+        copies = "1 copy" if s.paths_changed == 1 else f"{s.paths_changed} copies"
+        text = f"Backup set {s.subject} ({copies}, {s.paths_damaged} damaged) {where}"
         stamp = s.reason.split("suffix time ")[1].split(";")[0] if "suffix time " in s.reason else ""
         if stamp and s.sha:
             local = pd.Timestamp(meta.loc[s.sha, "committed_at_local"]).tz_localize(None)
@@ -87,5 +88,5 @@ def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]
             else:
                 parts.append(f"an unknown commit (lineage leaves the scanned history) for {n}")
         out.append(f"Root causes of the {len(chains)} damaged paths: " + "; ".join(parts)
-                   + (f"; and {len(rc) - 5} more commits" if len(rc) > 5 else "") + ".")
+                   + (f"; and {_plural(len(rc) - 5, 'more commit')}" if len(rc) > 5 else "") + ".")
     return out
