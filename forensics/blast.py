@@ -133,8 +133,9 @@ class BlastRadius:
     (blast_radius rows), ``dependents`` (references), ``jobs`` (one verdict per CI/config file),
     ``over_time`` (census per directory and tier by day), ``culprits``; figures by method."""
 
-    def __init__(self, result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2) -> None:
-        from forensics.culprits import culprits
+    def __init__(self, result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2,
+                 culprits: pd.DataFrame | None = None) -> None:
+        from forensics.culprits import culprits as find_culprits
         from forensics.dependents import dependents, jobs_summary
 
         self.result, self.tiers, self.depth = result, tiers, depth
@@ -143,7 +144,7 @@ class BlastRadius:
         self.dependents = dependents(result)
         self.jobs = jobs_summary(self.dependents)
         self.over_time = census_over_time(result, tiers, depth)
-        self.culprits = culprits(result)
+        self.culprits = culprits if culprits is not None else find_culprits(result)
 
     def treemap(self):
         from forensics.figures import blast_treemap

@@ -144,10 +144,7 @@ def cmd_signatures(args: argparse.Namespace) -> int:
     result = _do_scan(args)
     shas = []
     for given in args.commit:
-        try:
-            sha = result.repo.resolve(given)
-        except ForensicsError:
-            raise
+        sha = result.repo.resolve(given)
         if sha not in set(result.commits["sha"]):
             raise ForensicsError(f"commit {given} is not in the history of {args.rev}")
         if args.wave:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -155,7 +155,7 @@ def backup_sets(result, worktree_paths: list[str] | None = None) -> pd.DataFrame
     rows: dict[str, dict] = {}
     paths = list(tree.itertuples(index=False))
     extra = [p for p in (worktree_paths or []) if p not in set(tree["path"])]
-    for item in paths + [None] * 0:
+    for item in paths:
         _add_to_set(rows, item.path, item.state, first_add.get(item.path, ""))
     for p in extra:
         _add_to_set(rows, p, "", "")

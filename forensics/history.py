@@ -8,7 +8,7 @@ differs from every parent's, each compared with the first parent's version (CONT
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator  # noqa: F401
+from typing import Callable, Iterator
 
 import pandas as pd
 

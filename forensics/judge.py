@@ -56,7 +56,9 @@ def default_jobs() -> int:
 
 class JudgePool:
     """Judges blobs while they are discovered: ``add`` them as the history streams in, ``finish``
-    for the ``versions`` table (see :func:`judge_blobs`). Each worker process reads its share
+    for the ``versions`` table (columns VERSION_COLUMNS: ``blob``, ``readable``, ``size``,
+    ``markers``, ``first_marker_line``, ``compiles``, ``error_class``, ``error_message``,
+    ``error_line``, ``tests``, ``state``, ``interpreter``). Each worker process reads its share
     through its own long-lived ``git cat-file --batch``; at most ``2 * jobs`` chunks are in flight,
     so memory stays bounded whatever the number of versions. With one job, everything is judged in
     ``finish``, in this process, through one reader."""
@@ -124,13 +126,3 @@ class JudgePool:
                           "error_message": object, "error_line": "int64", "tests": "int64", "state": object,
                           "interpreter": object})
 
-
-def judge_blobs(repo: Repository, blobs: Iterable[str], rules: HealthRules, jobs: int | None = None,
-                progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Judge every blob in ``blobs`` (each once). Columns: VERSION_COLUMNS: ``blob``, ``readable``,
-    ``size``, ``markers``, ``first_marker_line``, ``compiles``, ``error_class``, ``error_message``,
-    ``error_line``, ``tests``, ``state``, ``interpreter``."""
-    todo = sorted(set(b for b in blobs if b))
-    pool = JudgePool(repo, rules, jobs, progress, start_after=200)
-    pool.add(todo)
-    return pool.finish()

@@ -113,7 +113,7 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
     result = scan(p.repo, p.rev, **p.scan_options())
     fault("report.build")
     rc = analyse_root_cause(result, since=p.since, until=p.until, bulk_threshold=p.bulk_threshold)
-    blast = BlastRadius(result, p.tiers, p.depth)
+    blast = BlastRadius(result, p.tiers, p.depth, culprits=rc.culprits)
     plan = restore_list(result, p.tiers)
     params = {"repo": p.repo, "rev": p.rev, "rev_sha": result.rev_sha, "paths": list(result.settings.paths),
               "markers": list(result.settings.markers), "since": p.since, "until": p.until,

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
-import pytest
 
 from conftest import git, run_cli
 

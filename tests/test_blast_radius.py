@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from conftest import run_cli
 from forensics.blast import blast_radius, census_over_time, culprit_shas

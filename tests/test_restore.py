@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
-import os
 import subprocess
 from pathlib import Path
 

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import run_cli, wave_minutes
 from forensics import scan
-from forensics.culprits import culprits, wave_commits
+from forensics.culprits import wave_commits
 from forensics.root_cause import analyse_root_cause
 from forensics.signatures import commit_signatures
 
