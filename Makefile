@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	@command -v git >/dev/null || { echo "git is required (apt-get install git)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev]'
 	@touch $@
 
 # The report's browser test draws the page in headless Chromium (Debian's package).
@@ -39,6 +39,7 @@ demo: install
 	@echo "open $(REPORT)/incident_report.html (the CSVs and report.json are beside it)"
 
 test: install browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -73,8 +73,8 @@ def pickaxe(repo: str) -> dict:
 def naive_pydriller(repo: str, cap: float) -> dict:
     from pydriller import Repository as PydrillerRepository
 
-    from forensics.git import Repository
-    from forensics.pydriller_view import throwaway_view
+    from forensics.engine.git import Repository
+    from forensics.engine.pydriller_view import throwaway_view
 
     rx = re.compile(MARKER)
     t0 = time.perf_counter()

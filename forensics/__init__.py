@@ -17,8 +17,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "ScanResult": "forensics.scanner", "scan": "forensics.scanner", "census": "forensics.state_census",
-    "timeline": "forensics.commit_timeline", "damage_chains": "forensics.events",
+    "ScanResult": "forensics.engine.scan", "scan": "forensics.engine.scan", "census": "forensics.analyses.census",
+    "timeline": "forensics.analyses.timeline", "damage_chains": "forensics.engine.events",
 }
 __all__ = [*_LAZY, "__version__"]
 

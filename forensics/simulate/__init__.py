@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics.errors import ForensicsError
-from forensics.git import display_path, git_env
+from forensics.engine.git import display_path, git_env
 from forensics.simulate.fastimport import FastImport
 from forensics.simulate.incident import Incident
 from forensics.simulate.model import AUTHORS, Model, Version, is_subject

@@ -5,7 +5,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import IO
 
-from forensics.git import git_env
+from forensics.engine.git import git_env
 
 
 def quote_path(path: str) -> bytes:

@@ -1,0 +1,64 @@
+"""Census: the state of every path in scope at the scanned revision, grouped by directory."""
+from __future__ import annotations
+
+import pandas as pd
+
+from forensics.engine.gitdata import path_bytes
+from forensics.engine.health import HEALTHY, UNREADABLE
+
+CENSUS_COLUMNS = ["directory", "total", "healthy", "marked", "broken", "damaged", "pct_damaged", "unreadable"]
+
+
+def directory_of(path: str, depth: int) -> str:
+    """The first ``depth`` directory components of ``path`` ("." for files at the top)."""
+    if path.startswith('"'):  # a C-quoted path (not UTF-8): group by its real components
+        path = path_bytes(path).decode("utf-8", "backslashreplace")
+    parts = path.split("/")[:-1][: max(depth, 0)]
+    return "/".join(parts) or "."
+
+
+def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
+    """One row per directory at ``depth`` plus ``directory='*'`` for the total (first row).
+
+    Columns: CENSUS_COLUMNS. ``marked`` counts paths with markers > 0 and ``broken`` paths that do not
+    compile, whatever the other signal says; ``damaged`` counts paths with either (once);
+    ``pct_damaged`` is 100 * damaged / total, one decimal; ``unreadable`` counts paths whose object is
+    missing (in no other column but ``total``). With ``tiers``, rows are priority tiers instead of
+    directories (the ``directory`` column holds e.g. ``P0 golden path``)."""
+    subjects = result.subjects if hasattr(result, "subjects") else result
+    s = subjects.copy()
+    readable = s["state"] != UNREADABLE
+    if tiers is not None:  # group by priority tier instead: "P0 golden path"
+        from forensics.engine.tiers import tier_of
+
+        s["directory"] = s["path"].map(lambda p: " ".join(tier_of(p, tiers)))
+    else:
+        s["directory"] = s["path"].map(lambda p: directory_of(p, depth))
+    s["_marked"] = readable & (s["markers"].fillna(0) > 0)
+    s["_broken"] = readable & ~s["compiles"].fillna(True).astype(bool)
+    s["_damaged"] = s["_marked"] | s["_broken"]
+    s["_healthy"] = readable & (s["state"] == HEALTHY)
+    s["_unreadable"] = ~readable
+    grouped = s.groupby("directory", sort=True).agg(
+        total=("path", "size"), healthy=("_healthy", "sum"), marked=("_marked", "sum"),
+        broken=("_broken", "sum"), damaged=("_damaged", "sum"), unreadable=("_unreadable", "sum"),
+    ).reset_index()
+    total = pd.DataFrame([{"directory": "*", "total": len(s), "healthy": int(s["_healthy"].sum()),
+                           "marked": int(s["_marked"].sum()), "broken": int(s["_broken"].sum()),
+                           "damaged": int(s["_damaged"].sum()), "unreadable": int(s["_unreadable"].sum())}])
+    out = pd.concat([total, grouped], ignore_index=True)
+    for col in ("total", "healthy", "marked", "broken", "damaged", "unreadable"):
+        out[col] = out[col].astype("int64")
+    out["pct_damaged"] = (100.0 * out["damaged"] / out["total"].where(out["total"] > 0)).round(1).fillna(0.0)
+    out["directory"] = out["directory"].astype(object)
+    return out[CENSUS_COLUMNS]
+
+
+def census_json(table: pd.DataFrame) -> dict:
+    """The census as one object: the total's numbers at the top level, directories under ``directories``."""
+    total = table[table["directory"] == "*"].iloc[0].to_dict()
+    total.pop("directory")
+    dirs = table[table["directory"] != "*"].to_dict(orient="records")
+    return {**{k: (float(v) if k == "pct_damaged" else int(v)) for k, v in total.items()},
+            "directories": [{k: (v if k == "directory" else float(v) if k == "pct_damaged" else int(v))
+                             for k, v in d.items()} for d in dirs]}

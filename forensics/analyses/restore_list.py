@@ -1,0 +1,177 @@
+"""The restore list: one row per damaged path at the revision, with what to restore, from where,
+and what a restore would throw away. Built from the damage chains; reads no git itself except the
+current contents needed for the unmask fallback (through ``result.read_blobs``)."""
+from __future__ import annotations
+
+import re
+import shlex
+
+import pandas as pd
+
+from forensics.engine.gitdata import path_bytes
+from forensics.engine.health import HEALTHY, judge, unmask
+from forensics.engine.tiers import DEFAULT_TIERS, Tier, tier_of
+
+RESTORE_COLUMNS = [
+    "path", "state", "damaged_since", "damaged_at", "root_cause", "root_cause_at", "last_good_sha",
+    "last_good_path", "last_good_at", "source", "backup_path", "tests_now", "tests_last_good",
+    "edits_since_damage", "priority", "confidence", "restore_command",
+    # beyond the contract
+    "tier_label", "tests_recovered", "current_blob", "candidate_blob", "last_good_blob", "backup_sha",
+    "backup_at", "backup_blob", "backup_tests", "edits", "markers_now", "fallback", "fallback_blob",
+    "fallback_compiles",
+]
+CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
+
+
+def shell_path(path: str) -> str:
+    """A path quoted for a POSIX shell; paths that are not UTF-8 use bash's $'...' form."""
+    if path.startswith('"'):
+        raw = path_bytes(path)
+        return "$'" + "".join(chr(b) if 0x20 <= b < 0x7F and b not in (0x27, 0x5C) else f"\\x{b:02x}" for b in raw) + "'"
+    return shlex.quote(path)
+
+
+def backup_target(path: str) -> str:
+    """The path a backup stands for: ``x.py.backup_TS`` -> ``x.py``, ``backups/<set>/a/b.py`` -> ``a/b.py``."""
+    from forensics.engine.health import original_name
+
+    parts = path.split("/")
+    for i, d in enumerate(parts[:-1]):
+        if "backup" in d.lower():
+            skip = 2 if d.lower() in ("backups", "backup") and i + 2 < len(parts) else 1
+            return original_name("/".join(parts[i + skip:]))
+    return original_name(path)
+
+
+def _backup_candidates(result) -> pd.DataFrame:
+    """Every healthy backup version in history or at the revision, with the path it stands for."""
+    ch = result.changes[result.changes["is_backup"] & (result.changes["new_blob"] != "")]
+    state = dict(zip(result.versions["blob"], result.versions["state"]))
+    tests = dict(zip(result.versions["blob"], result.versions["tests"]))
+    meta = result.commits.set_index("sha")["committed_at"]
+    rows = []
+    for r in ch.itertuples(index=False):
+        if state.get(r.new_blob) == HEALTHY:
+            rows.append((backup_target(r.path), r.path, r.new_blob, r.sha, meta.get(r.sha), r.order, tests.get(r.new_blob, 0)))
+    df = pd.DataFrame(rows, columns=["target", "backup_path", "blob", "sha", "at", "order", "tests"])
+    at_rev = set(zip(result.tree["path"], result.tree["blob"]))
+    df["at_rev"] = [(p, b) in at_rev for p, b in zip(df["backup_path"], df["blob"])]
+    return df
+
+
+def _content_age(result, path: str, blob: str, fallback) -> pd.Timestamp:
+    """When this content first existed at ``path`` in git, else when the backup was committed."""
+    ch = result.changes
+    hit = ch[(ch["path"] == path) & (ch["new_blob"] == blob)]
+    if len(hit):
+        meta = result.commits.set_index("sha")["committed_at"]
+        return min(meta[s] for s in hit["sha"])
+    return fallback
+
+
+
+def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFrame:
+    """One row per damaged path at the revision (backup paths are never rows). Columns:
+    RESTORE_COLUMNS. ``source`` is ``git`` (the newest healthy version before the damage, following
+    renames and copies), ``backup`` (a healthy backup whose content is newer than that), or ``none``.
+    ``edits_since_damage`` counts commits after the damage that changed the path by neither damage
+    nor repair: their work is lost by a restore (listed in ``edits``). ``confidence``: ``high`` (git,
+    same path, nothing since), ``medium`` (edits since), ``low`` (lineage through another path, or a
+    backup), ``none`` (no healthy source). Sorted by priority, then tests recovered, then path.
+    Where no healthy source exists and the version has markers, ``fallback='unmask'`` with whether
+    the unmasked text compiles."""
+    chains = result.chains()
+    subj = result.subjects.set_index("path")
+    meta = result.commits.set_index("sha")
+    vers = result.versions.set_index("blob")
+    backups = _backup_candidates(result)
+    rows = []
+    need_unmask = []
+    for c in chains.itertuples(index=False):
+        now = subj.loc[c.path]
+        lg_blob = c.last_good_blob
+        lg_at = meta["committed_at"].get(c.last_good_sha, pd.NaT) if c.last_good_sha else pd.NaT
+        names = {c.path, c.last_good_path, c.root_cause_path} - {""}   # backups of earlier names count too
+        cands = backups[backups["target"].isin(names)].sort_values("order")
+        bk = cands.iloc[-1] if len(cands) else None
+        source, backup_path = ("git" if lg_blob else "none"), ""
+        if bk is not None:
+            age = _content_age(result, c.path, bk["blob"], bk["at"])
+            if not lg_blob or (bk["blob"] != lg_blob and (pd.isna(lg_at) or age > lg_at)):
+                source = "backup"
+            backup_path = bk["backup_path"]
+        tests_lg = int(vers.loc[lg_blob, "tests"]) if lg_blob else 0
+        candidate = bk["blob"] if source == "backup" else lg_blob
+        tests_cand = int(bk["tests"]) if source == "backup" else tests_lg
+        edits = list(c.edits)
+        if source == "none":
+            confidence = "none"
+        elif source == "backup" or (c.last_good_path and c.last_good_path != c.path):
+            confidence = "low"
+        elif edits:
+            confidence = "medium"
+        else:
+            confidence = "high"
+        tier, label = tier_of(c.path, tiers)
+        rows.append({
+            "path": c.path, "state": c.state, "damaged_since": c.damaged_since, "damaged_at": c.damaged_since_at,
+            "root_cause": c.root_cause, "root_cause_at": c.root_cause_at, "last_good_sha": c.last_good_sha,
+            "last_good_path": c.last_good_path, "last_good_at": lg_at, "source": source, "backup_path": backup_path,
+            "tests_now": int(now["tests"]), "tests_last_good": tests_lg, "edits_since_damage": len(edits),
+            "priority": tier, "confidence": confidence,
+            "restore_command": _command(c.path, source, c.last_good_sha, c.last_good_path, lg_blob, bk),
+            "tier_label": label, "tests_recovered": tests_cand - int(now["tests"]) if source != "none" else 0,
+            "current_blob": c.blob, "candidate_blob": candidate or "", "last_good_blob": lg_blob,
+            "backup_sha": bk["sha"] if bk is not None else "", "backup_at": bk["at"] if bk is not None else pd.NaT,
+            "backup_blob": bk["blob"] if bk is not None else "", "backup_tests": int(bk["tests"]) if bk is not None else 0,
+            "edits": " ".join(edits), "markers_now": int(now["markers"]), "fallback": "", "fallback_blob": "",
+            "fallback_compiles": pd.NA,
+        })
+        if source == "none" and int(now["markers"]) > 0:
+            need_unmask.append(len(rows) - 1)
+    if need_unmask:
+        from forensics.engine.gitdata import blob_id
+
+        contents = result.read_blobs([rows[i]["current_blob"] for i in need_unmask])
+        patterns = result.settings.rules.compiled_markers
+        for i in need_unmask:
+            data = contents.get(rows[i]["current_blob"])
+            if data is None:
+                continue
+            new = unmask(data, patterns)
+            health = judge(new, patterns)
+            rows[i].update(fallback="unmask", fallback_blob=blob_id(new), fallback_compiles=health.compiles)
+    df = pd.DataFrame(rows, columns=RESTORE_COLUMNS)
+    df["fallback_compiles"] = df["fallback_compiles"].astype("boolean")
+    for col in ("damaged_at", "root_cause_at", "last_good_at", "backup_at"):
+        df[col] = pd.to_datetime(df[col], utc=True)
+    order = {t.name: i for i, t in enumerate(tiers)}
+    df["_tier"] = df["priority"].map(order)
+    df = df.sort_values(["_tier", "tests_recovered", "path"], ascending=[True, False, True], kind="stable")
+    return df.drop(columns="_tier").reset_index(drop=True)
+
+
+def _command(path: str, source: str, sha: str, old_path: str, blob: str, bk) -> str:
+    target = shell_path(path)
+    if source == "backup":
+        if bk["at_rev"]:
+            return f"cp {shell_path(bk['backup_path'])} {target}"
+        return f"git show {shlex.quote(bk['sha'] + ':' + bk['backup_path'])} > {target}"
+    if source == "git":
+        if sha and old_path == path:
+            return f"git restore --source={sha} -- {target}"
+        if sha:
+            return f"git show {shlex.quote(sha + ':' + old_path)} > {target}"
+        return f"git cat-file blob {blob} > {target}"
+    return ""
+
+
+def confidence_by_tier(plan: pd.DataFrame) -> pd.DataFrame:
+    """Rows: priority tier; columns: high, medium, low, none, total, tests_recovered."""
+    if not len(plan):
+        return pd.DataFrame(columns=["priority", "high", "medium", "low", "none", "total", "tests_recovered"])
+    t = pd.crosstab(plan["priority"], plan["confidence"]).reindex(columns=list(CONFIDENCE_ORDER), fill_value=0)
+    t["total"] = t.sum(axis=1)
+    t["tests_recovered"] = plan.groupby("priority")["tests_recovered"].sum()
+    return t.reset_index()

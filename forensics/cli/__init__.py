@@ -1,0 +1,488 @@
+"""The ``forensics`` command: a thin layer over the library. Exit 0 ok, 1 damage found by a check,
+2 bad input (one clear line on stderr, no traceback), 3 an internal error (one line; set
+``FORENSICS_DEBUG=1`` for the traceback)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Callable
+
+from forensics.errors import ForensicsError
+
+
+def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> None:
+    p.add_argument("repo", nargs=None if repo_required else "?", default=".", metavar="REPO",
+                   help="repository (worktree top or bare); default: current directory")
+    p.add_argument("--rev", default="HEAD", help="revision to analyse (default HEAD)")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC",
+                   help="limit to paths matching a git pathspec (repeatable; default '*.py')")
+    p.add_argument("--marker", action="append", metavar="REGEX",
+                   help="marker regex searched per line (repeatable; replaces the defaults)")
+    p.add_argument("--config", metavar="FILE.toml", help="settings file ([tool.forensics] table or top level)")
+    p.add_argument("--cache", metavar="DIR", help="cache directory (default $FORENSICS_CACHE or ~/.cache/forensics)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--jobs", type=int, metavar="N", help="processes for judging versions (default: all cores)")
+    p.add_argument("--bulk-threshold", type=int, metavar="N", help="changed paths that make a commit bulk (default 50)")
+    p.add_argument("--include-backups", action="store_true", default=None,
+                   help="treat backup paths as subjects instead of evidence")
+    p.add_argument("--since", metavar="DATE", help="only commits after DATE (git's date formats)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.add_argument("--no-compile", action="store_true",
+                   help="markers only: do not compile versions (no broke/healed events; fast timeline)")
+
+
+def _csv_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-' for stdout)")
+
+
+def _do_scan(args: argparse.Namespace):
+    from forensics.engine.scan import scan
+
+    if args.jobs is not None and args.jobs < 1:
+        raise ForensicsError("--jobs must be at least 1")
+    if args.bulk_threshold is not None and args.bulk_threshold < 1:
+        raise ForensicsError("--bulk-threshold must be at least 1")
+    cache = False if args.no_cache else args.cache
+    return scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
+                jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
+                since=args.since, progress=not args.quiet, check_compile=not args.no_compile)
+
+
+def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
+    from forensics.report.tables import print_table, write_csv
+
+    if getattr(args, "csv", None):
+        write_csv(df, args.csv)
+        if args.csv != "-" and not args.quiet:
+            print(f"wrote {len(df)} rows to {args.csv}", file=sys.stderr)
+    else:
+        print_table(df, max_rows=max_rows)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    result = _do_scan(args)
+    m = result.manifest
+    lines = [
+        f"repository      {m['repo']}{'  (bare)' if m['bare'] else ''}",
+        f"revision        {args.rev} = {m['rev_sha']}",
+        f"commits         {m['commits']}",
+        f"versions        {m['versions']} distinct ({m['versions_judged']} judged now, {m['versions_reused']} reused from cache)",
+        f"unreadable      {len(m['unreadable_objects'])} objects" + (
+            f" (first: {', '.join(m['unreadable_objects'][:3])})" if m["unreadable_objects"] else ""),
+        f"events          {m['events']}",
+        f"paths in scope  {m['paths_in_scope']}",
+        f"damaged now     {m['damaged_now']}",
+        f"interpreter     {m['interpreter']}",
+        f"time            {m['seconds_total']:.2f} s" + ("  (cached scan)" if m.get("from_cache") else ""),
+    ]
+    if m["shallow"]:
+        lines.append("shallow         yes: history stops at the clone's boundary; the first versions there count as additions")
+    if not m["renames_detected"]:
+        lines.append("renames         not detected: missing objects made git's rename detection fail")
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from forensics.analyses.timeline import timeline
+
+    result = _do_scan(args)
+    df = timeline(result).drop(columns=["order"])
+    _emit(df, args, max_rows=args.head)
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from forensics.engine.events import EVENT_COLUMNS
+
+    result = _do_scan(args)
+    cols = EVENT_COLUMNS[:11] + ["author", "kind", "state_before", "state_after"]
+    _emit(result.events[cols], args, max_rows=args.head)
+    return 0
+
+
+def cmd_census(args: argparse.Namespace) -> int:
+    from forensics.analyses.census import census, census_json
+
+    if args.depth < 0:
+        raise ForensicsError("--depth must be 0 or more")
+    from forensics.engine.tiers import load_tiers
+
+    tiers = load_tiers(args.priority_rules) if (args.by_tier or args.priority_rules) else None
+    result = _do_scan(args)
+    if args.over_time:
+        from forensics.analyses.blast import census_over_time
+        from forensics.engine.tiers import DEFAULT_TIERS
+
+        _emit(census_over_time(result, tiers or DEFAULT_TIERS, args.depth, freq=args.over_time), args)
+        return 0
+    table = census(result, depth=args.depth, tiers=tiers)
+    if args.json:
+        print(json.dumps(census_json(table), indent=2))
+    else:
+        _emit(table, args)
+    return 0
+
+
+def cmd_culprits(args: argparse.Namespace) -> int:
+    from forensics.analyses.culprits import culprits
+
+    result = _do_scan(args)
+    table = culprits(result, args.bulk_threshold, args.wave_window, args.wave_min_damaged,
+                     breaker_min_damaged=args.breaker_min_damaged)
+    _emit(table, args)
+    return 0
+
+
+def cmd_signatures(args: argparse.Namespace) -> int:
+    from forensics.analyses.culprits import waves, wave_commits
+    from forensics.analyses.signatures import commit_signatures
+
+    result = _do_scan(args)
+    shas = []
+    for given in args.commit:
+        sha = result.repo.resolve(given)
+        if sha not in set(result.commits["sha"]):
+            raise ForensicsError(f"commit {given} is not in the history of {args.rev}")
+        if args.wave:
+            for _, w in waves(result, args.wave_window, 1).iterrows():
+                members = wave_commits(result, w)
+                if sha in members:
+                    shas.extend(members)
+                    break
+            else:
+                shas.append(sha)
+        else:
+            shas.append(sha)
+    table = commit_signatures(result, list(dict.fromkeys(shas)), min_files=args.min_files)
+    if args.as_markers:
+        for marker in dict.fromkeys(m for m in table["marker"] if m):
+            print(marker)
+        return 0
+    _emit(table, args)
+    return 0
+
+
+def cmd_restore_list(args: argparse.Namespace) -> int:
+    from forensics.analyses.restore_list import restore_list
+    from forensics.engine.tiers import load_tiers
+
+    tiers = load_tiers(args.priority_rules)
+    result = _do_scan(args)
+    table = restore_list(result, tiers)
+    if not args.csv:
+        table = table[["path", "state", "source", "confidence", "priority", "tests_now", "tests_last_good",
+                       "edits_since_damage", "restore_command"]]
+    _emit(table, args)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from forensics.restore.apply import restore
+
+    outcomes = restore(args.repo, args.plan, apply=args.apply, force=args.force, branch=args.branch,
+                       use_unmask=args.unmask, backup_dir=args.backup_dir, log=args.log)
+    width = max((len(o.path) for o in outcomes), default=10)
+    for o in outcomes:
+        if args.quiet and o.action in ("restored", "already restored", "would restore"):
+            continue
+        health = "" if o.compiles is None else (
+            f"  +{o.added} -{o.removed}  compiles={'yes' if o.compiles else 'NO'} markers={o.markers}")
+        print(f"{o.action:16} {o.path:{width}}{health}  {o.detail}".rstrip())
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.action] = counts.get(o.action, 0) + 1
+    print(", ".join(f"{n} {a}" for a, n in counts.items()) + ("" if args.apply else "  (dry run: pass --apply)"),
+          file=sys.stderr)
+    return 1 if counts.get("refused") or counts.get("failed") or counts.get("not committed") else 0
+
+
+def cmd_blast_radius(args: argparse.Namespace) -> int:
+    from forensics.analyses.blast import blast_radius, culprit_shas
+    from forensics.engine.tiers import load_tiers
+
+    if args.depth < 0:
+        raise ForensicsError("--depth must be 0 or more")
+    tiers = load_tiers(args.priority_rules)
+    result = _do_scan(args)
+    shas = None
+    if args.culprit:
+        sha = result.repo.resolve(args.culprit)
+        if sha not in set(result.commits["sha"]):
+            raise ForensicsError(f"commit {args.culprit} is not in the history of {args.rev}")
+        shas = culprit_shas(result, sha)
+    _emit(blast_radius(result, tiers, args.depth, shas), args)
+    return 0
+
+
+def cmd_dependents(args: argparse.Namespace) -> int:
+    from forensics.analyses.dependents import dependents, jobs_summary
+
+    result = _do_scan(args)
+    deps = dependents(result)
+    _emit(deps, args)
+    if not args.csv:
+        print()
+        _emit(jobs_summary(deps), args)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from forensics.report.run import run_report
+
+    overrides = {"paths": args.paths, "markers": args.marker, "title": args.title,
+                 "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules}
+    status, html, message = run_report(args.repo, args.out, rev=args.rev, params_file=args.parameters,
+                                       overrides=overrides, cell_timeout=args.cell_timeout, progress=not args.quiet)
+    print(message, file=sys.stderr if status else sys.stdout)
+    return status
+
+
+def cmd_guard(args: argparse.Namespace) -> int:
+    from forensics.guard.guard import guard, install_hook
+
+    if args.install:
+        hook = install_hook(args.repo)
+        print(f"installed {hook}")
+        return 0
+    findings = guard(args.repo, files=args.files or None, rev_range=args.range, mass_threshold=args.mass_threshold,
+                     markers=args.marker, paths=args.paths, config=args.config, allow_backups=args.allow_backups)
+    for f in findings:
+        print(f)
+    if findings:
+        print(f"forensics guard: {len(findings)} problem{'s' if len(findings) != 1 else ''} found; nothing was changed",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from forensics.guard.manifest import create_manifest, verify_manifest
+
+    if args.action == "create":
+        path, n = create_manifest(args.repo, args.file, paths=args.paths, markers=args.marker)
+        print(f"wrote {path}: {n} protected files")
+        return 0
+    problems = verify_manifest(args.repo, args.file, markers=args.marker)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"forensics manifest: {len(problems)} protected files changed, missing or damaged", file=sys.stderr)
+        return 1
+    print("all protected files unchanged")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from forensics.simulate import simulate
+
+    if args.scale < 1:
+        raise ForensicsError("--scale must be at least 1")
+    t = time.perf_counter()
+    truth = simulate(args.dir, seed=args.seed, scale=args.scale, force=args.force)
+    print(f"built {truth['repo']} ({truth['counts']['commits']} commits, {truth['counts']['paths_at_head']} "
+          f"Python paths at HEAD, {truth['counts']['damaged_at_head']} damaged) and {truth['truth_file']} "
+          f"in {time.perf_counter() - t:.1f} s")
+    return 0
+
+
+# Commands that live in their own module, forensics/cli/<name>.py, each with
+# ``register(sub: argparse._SubParsersAction) -> None`` that adds its parsers (use the helpers above:
+# _scan_options, _csv_option, _do_scan, _emit). One line per module keeps this file small.
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+
+def _register_command_modules(sub) -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"forensics.cli.{name}").register(sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from forensics import __version__
+
+    parser = argparse.ArgumentParser(prog="forensics", description="Investigate bulk damage in git repositories.")
+    parser.add_argument("--version", action="version", version=f"forensics {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    _register_command_modules(sub)
+
+    p = sub.add_parser("scan", help="mine the history and print a summary")
+    _scan_options(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("timeline", help="one row per commit with at least one event")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows")
+    p.set_defaults(func=cmd_timeline)
+
+    p = sub.add_parser("events", help="one row per (commit, path, event)")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows")
+    p.set_defaults(func=cmd_events)
+
+    p = sub.add_parser("census", help="state of every path in scope at a revision, by directory")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--depth", type=int, default=2, help="directory depth to group by (default 2)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--by-tier", action="store_true", help="one row per priority tier instead of per directory")
+    p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (with --by-tier)")
+    p.add_argument("--over-time", choices=["day", "commit"],
+                   help="damaged and total paths per directory and tier at the end of each UTC day, or after "
+                        "each first-parent commit")
+    p.set_defaults(func=cmd_census)
+
+    p = sub.add_parser("culprits", help="bulk commits, waves, breakers, scripts and backup sets")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--wave-window", type=float, default=30, metavar="MIN",
+                   help="most minutes between a wave's commits (default 30)")
+    p.add_argument("--wave-min-damaged", type=int, default=20, metavar="N",
+                   help="paths a wave must damage to be reported (default 20)")
+    p.add_argument("--breaker-min-damaged", type=int, default=3, metavar="N",
+                   help="paths another commit must damage to be reported as a breaker (default 3)")
+    p.set_defaults(func=cmd_culprits)
+
+    p = sub.add_parser("signatures", help="the line transformations a commit (or wave) applied to many files")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--commit", action="append", required=True, metavar="SHA", help="commit (repeatable)")
+    p.add_argument("--wave", action="store_true", help="take the whole wave each --commit belongs to")
+    p.add_argument("--wave-window", type=float, default=30, metavar="MIN", help="wave window (default 30)")
+    p.add_argument("--min-files", type=int, default=2, metavar="N", help="files a signature must reach (default 2)")
+    p.add_argument("--as-markers", action="store_true", help="print one marker regex a line, for --marker")
+    p.set_defaults(func=cmd_signatures)
+
+    p = sub.add_parser("blast-radius", help="damage by directory and tier, at a revision or for one culprit")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--culprit", metavar="SHA", help="a commit, or any commit of a wave (the whole wave is taken)")
+    p.add_argument("--depth", type=int, default=2, help="directory depth (default 2)")
+    p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (replace the shipped P0-P4)")
+    p.set_defaults(func=cmd_blast_radius)
+
+    p = sub.add_parser("dependents", help="CI workflows and config files that name paths in scope, and the damaged ones")
+    _scan_options(p)
+    _csv_option(p)
+    p.set_defaults(func=cmd_dependents)
+
+    p = sub.add_parser("restore-list", help="one row per damaged path: what to restore, from where, what it loses")
+    _scan_options(p)
+    _csv_option(p)
+    p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (replace the shipped P0-P4)")
+    p.set_defaults(func=cmd_restore_list)
+
+    p = sub.add_parser("restore", help="dry-run or apply a restore plan (a restore-list CSV)")
+    p.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    p.add_argument("--plan", required=True, metavar="CSV", help="the CSV written by `forensics restore-list --csv`")
+    p.add_argument("--apply", action="store_true", help="write the files (default: dry run)")
+    p.add_argument("--force", action="store_true", help="overwrite targets with uncommitted changes (saved first)")
+    p.add_argument("--branch", metavar="NAME", help="commit the restored files on a new branch")
+    p.add_argument("--unmask", action="store_true", help="strip markers where no healthy source exists")
+    p.add_argument("--backup-dir", metavar="DIR", help="where overwritten files are saved (default .git/forensics/restore-backups/RUN)")
+    p.add_argument("--log", metavar="CSV", help="restore log (default .git/forensics/restore-log.csv)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only files that were not restored")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("report", help="run the papermill notebooks and write DIR/incident_report.html plus the CSVs")
+    p.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    p.add_argument("--rev", default=None, help="revision (default HEAD, or the parameter file's)")
+    p.add_argument("--out", default="data/reports", metavar="DIR", help="output directory (default data/reports)")
+    p.add_argument("-f", "--parameters", metavar="PARAMS.yaml", help="notebook parameters (papermill YAML)")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC")
+    p.add_argument("--marker", action="append", metavar="REGEX")
+    p.add_argument("--title", help="page title")
+    p.add_argument("--priority-rules", metavar="FILE.toml")
+    p.add_argument("--cache", metavar="DIR")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--cell-timeout", type=int, default=900, metavar="S", help="seconds per notebook cell (default 900)")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("guard", help="refuse staged changes (or FILES, or --range A..B) that add damage")
+    p.add_argument("files", nargs="*", metavar="FILES", help="check these worktree files instead of the staged changes")
+    p.add_argument("--repo", default=".", help="repository (default: current directory)")
+    p.add_argument("--range", metavar="A..B", help="check the commits in a range (CI)")
+    p.add_argument("--mass-threshold", type=int, default=50, metavar="N",
+                   help="refuse more than N files sharing one line transformation (default 50; 0 disables)")
+    p.add_argument("--marker", action="append", metavar="REGEX")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC")
+    p.add_argument("--config", metavar="FILE.toml")
+    p.add_argument("--allow-backups", action="store_true", help="accept backup copies (*.bak, *.backup_*) in the change")
+    p.add_argument("--install", action="store_true", help="install a plain git pre-commit hook (keeps any existing one)")
+    p.set_defaults(func=cmd_guard)
+
+    p = sub.add_parser("manifest", help="SHA-256 manifest of protected files: create, or verify")
+    p.add_argument("action", choices=["create", "verify"])
+    p.add_argument("repo", nargs="?", default=".", metavar="REPO")
+    p.add_argument("--file", default=".forensics-manifest.json", metavar="F",
+                   help="manifest file, relative to REPO (default .forensics-manifest.json)")
+    p.add_argument("--paths", action="append", metavar="PATHSPEC", help="files to protect (default: the healthy *.py)")
+    p.add_argument("--marker", action="append", metavar="REGEX")
+    p.set_defaults(func=cmd_manifest)
+
+    p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
+    p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks")
+    p.add_argument("--force", action="store_true", help="replace an existing DIR")
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+# Third-party stacks the guard does not need, and the extra that installs each (see pyproject.toml).
+_OPTIONAL_STACKS = {
+    "pandas": "analysis", "pyarrow": "analysis", "pydriller": "analysis", "yaml": "analysis", "tqdm": "analysis",
+    "plotly": "report", "papermill": "report", "nbconvert": "report", "nbformat": "report",
+    "ipykernel": "report", "itables": "report", "dask": "fleet", "distributed": "fleet",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):
+            pass
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ForensicsError as exc:
+        print(f"forensics: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in _OPTIONAL_STACKS:
+            raise
+        extra = _OPTIONAL_STACKS[(exc.name or "").split(".")[0]]
+        print(f"forensics: error: `forensics {args.command}` needs the {extra!r} extra ({exc.name} is not installed): "
+              f"pip install 'forensics[{extra}]' (or 'forensics[all]')", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("forensics: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback, unless asked
+        if os.environ.get("FORENSICS_DEBUG"):
+            raise
+        print(f"forensics: internal error: {type(exc).__name__}: {exc} (FORENSICS_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""git's data formats, without running git: the text form of a path, its bytes, a blob's id.
+Analyses use these; only :mod:`forensics.engine.git` runs git."""
+from __future__ import annotations
+
+import hashlib
+
+NULL_SHA = "0" * 40
+
+def display_path(path: str) -> str:
+    """The text form of a path in every table: itself when it is valid UTF-8, else git's C-quoted form
+    (``"src/caf\\351.py"``, quotes included), which is reversible and safe for pandas and Parquet.
+    ``path`` is the raw bytes decoded with ``surrogateescape``."""
+    if not path.startswith('"') and not any("\udc80" <= ch <= "\udcff" for ch in path):
+        return path
+    out = ['"']
+    for b in path.encode("utf-8", "surrogateescape"):
+        if b in (0x22, 0x5C):
+            out.append("\\" + chr(b))
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append("\\%03o" % b)
+    out.append('"')
+    return "".join(out)
+
+
+def path_bytes(display: str) -> bytes:
+    """Inverse of :func:`display_path`: the path's bytes."""
+    if not (display.startswith('"') and display.endswith('"') and len(display) >= 2):
+        return display.encode("utf-8")
+    body, out, i = display[1:-1], bytearray(), 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt.isdigit():
+                out.append(int(body[i + 1:i + 4], 8))
+                i += 4
+                continue
+            out += nxt.encode()
+            i += 2
+            continue
+        out += ch.encode("utf-8")
+        i += 1
+    return bytes(out)
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a blob with these bytes (SHA-1 repositories)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

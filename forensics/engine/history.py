@@ -1,0 +1,179 @@
+"""One pass over the history: the ``commits`` and ``changes`` tables from a single ``git log``.
+
+The log is unfiltered (every path), so ``paths_changed`` counts what a commit really touched; the
+pathspec is applied here in Python (:mod:`forensics.engine.pathspec`). Renames and copies come from git's
+``-M -C``; merges use the combined diff (``-c``), which lists exactly the paths whose merged version
+differs from every parent's, each compared with the first parent's version (CONTRACT).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import pandas as pd
+
+from forensics.errors import GitFailed
+from forensics.engine.git import NULL_SHA, Repository, display_path, parse_raw_diff as _parse_raw
+from forensics.engine.health import HealthRules, original_name
+from forensics.engine.pathspec import Pathspec
+
+_FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s")
+_FORMAT = "%x1e" + "%x1f".join(_FIELDS)
+_REGULAR = {"100644", "100755"}
+
+COMMIT_COLUMNS = [
+    "sha", "order", "parents", "is_merge", "author", "author_email", "authored_at",
+    "authored_at_local", "committer", "committer_email", "committed_at", "committed_at_local",
+    "subject", "paths_changed", "paths_matched", "is_boundary",
+]
+CHANGE_COLUMNS = ["sha", "order", "path", "old_path", "kind", "old_blob", "new_blob", "similarity", "is_backup"]
+
+
+@dataclass
+class History:
+    """``commits``: one row per commit reachable from the revision (columns COMMIT_COLUMNS; times
+    ``authored_at``/``committed_at`` are UTC timestamps, ``*_local`` the ISO text with the author's
+    offset; ``order`` 0 is the oldest in topological order). ``changes``: one row per (commit, path in
+    scope) (columns CHANGE_COLUMNS; ``kind`` A/M/D/R/C; blobs empty where absent; ``is_backup`` marks
+    backup evidence). ``renames_detected`` is False when missing objects forced detection off."""
+
+    commits: pd.DataFrame
+    changes: pd.DataFrame
+    renames_detected: bool
+
+
+class PathScope:
+    """Which paths are subjects, which are backup evidence, which are out of scope (memoised)."""
+
+    def __init__(self, spec: Pathspec, rules: HealthRules, include_backups: bool) -> None:
+        self.spec, self.rules, self.include_backups = spec, rules, include_backups
+        self._memo: dict[str, tuple[bool, bool]] = {}
+
+    def __call__(self, path: str) -> tuple[bool, bool]:
+        """(kept, is_backup)."""
+        got = self._memo.get(path)
+        if got is None:
+            if self.rules.is_backup(path):
+                kept = self.spec.matches(path) or self.spec.matches(original_name(path))
+                got = (kept, not self.include_backups)
+            else:
+                got = (self.spec.matches(path), False)
+            self._memo[path] = got
+        return got
+
+
+def _records(proc_stdout, chunk: int = 1 << 20) -> Iterator[bytes]:
+    buf = b""
+    while True:
+        data = proc_stdout.read(chunk)
+        if not data:
+            break
+        buf += data
+        parts = buf.split(b"\x1e")
+        buf = parts.pop()
+        for p in parts:
+            if p:
+                yield p
+    if buf:
+        yield buf
+
+
+def read_history(repo: Repository, rev_sha: str, scope_spec: Pathspec, rules: HealthRules,
+                 include_backups: bool = False, since: str | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 on_blobs: Callable[[list[str]], None] | None = None, exclude: list[str] | None = None) -> History:
+    """Walk every commit reachable from ``rev_sha`` (and not from ``exclude``) once; see
+    :class:`History` for the columns. ``on_blobs`` receives each commit's blob ids in scope as they
+    stream in, so they can be judged while the walk goes on."""
+    try:
+        return _read(repo, rev_sha, scope_spec, rules, include_backups, since, progress, True, on_blobs, exclude)
+    except GitFailed as exc:
+        if "unable to read" not in str(exc) and "bad object" not in str(exc):
+            raise
+        # A missing blob breaks inexact rename detection; walk again without it rather than stop.
+        return _read(repo, rev_sha, scope_spec, rules, include_backups, since, progress, False, on_blobs, exclude)
+
+
+def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, include_backups: bool,
+          since: str | None, progress: Callable[[int], None] | None, renames: bool,
+          on_blobs: Callable[[list[str]], None] | None, exclude: list[str] | None) -> History:
+    args = ["log", "--raw", "-z", "--no-abbrev", "--root", "-c", "--topo-order", "--no-color",
+            "--no-ext-diff", "--no-relative", f"--format={_FORMAT}"]
+    args += ["-M", "-C"] if renames else ["--no-renames"]
+    if since:
+        args.append(f"--since={since}")
+    args += [rev_sha, *[f"^{x}" for x in exclude or ()], "--"]
+    scope = PathScope(spec, rules, include_backups)
+    boundary = repo.shallow_boundary()
+    commits: list[tuple] = []
+    changes: list[tuple] = []
+    proc = repo.popen(*args)
+    assert proc.stdout is not None
+    for n, record in enumerate(_records(proc.stdout)):
+        first_change = len(changes)
+        header, _, raw = record.partition(b"\0")
+        f = header.decode("utf-8", "replace").split("\x1f")
+        sha, parents = f[0], f[1]
+        matched = 0
+        total = 0
+        for status, old_mode, new_mode, old_blob, new_blob, old_path, new_path in _parse_raw(raw):
+            total += 1
+            kind = status[0]
+            old_ok = old_blob != NULL_SHA and old_mode in _REGULAR
+            new_ok = new_blob != NULL_SHA and new_mode in _REGULAR
+            new_kept, new_backup = scope(new_path) if new_ok else (False, False)
+            old_kept, old_backup = scope(old_path) if old_ok else (False, False)
+            similarity = int(status[1:]) if kind in ("R", "C") and status[1:].isdigit() else 100
+            if kind not in ("A", "D", "R", "C"):
+                kind = "M" if (old_ok and new_ok) else ("A" if new_ok else "D")
+            if new_kept:
+                if kind in ("R", "C") and old_ok and old_kept:
+                    pass                                  # compared with the old path (CONTRACT)
+                elif kind == "M" and old_ok:
+                    pass
+                else:                                     # new path, or its old side out of scope
+                    kind, old_path, old_blob = "A", "", ""
+                changes.append((sha, display_path(new_path), display_path(old_path), kind, old_blob, new_blob,
+                                similarity, new_backup))
+                matched += not new_backup
+            elif old_kept and kind in ("D", "R", "M"):    # deleted, renamed out of scope, or no longer a file
+                changes.append((sha, display_path(old_path), display_path(old_path), "D", old_blob, "", 100, old_backup))
+                matched += not old_backup
+        commits.append((sha, parents, f[2], f[3], f[4], f[5], f[6], f[7], f[8] if len(f) > 8 else "",
+                        total, matched, sha in boundary))
+        if on_blobs is not None and len(changes) > first_change:
+            on_blobs([b for c in changes[first_change:] for b in (c[4], c[5]) if b])
+        if progress is not None:
+            progress(n)
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    if proc.wait() != 0:
+        raise GitFailed("log", err)
+    return History(_commit_frame(commits), _change_frame(changes, commits), renames)
+
+
+def _commit_frame(rows: list[tuple]) -> pd.DataFrame:
+    n = len(rows)
+    df = pd.DataFrame(rows, columns=["sha", "parents", "author", "author_email", "authored_at_local",
+                                     "committer", "committer_email", "committed_at_local", "subject",
+                                     "paths_changed", "paths_matched", "is_boundary"], dtype=object)
+    df["order"] = list(range(n - 1, -1, -1))
+    df["is_merge"] = df["parents"].map(lambda p: len(p.split()) > 1).astype(bool)
+    for col in ("authored_at", "committed_at"):
+        df[col] = pd.to_datetime(df[f"{col}_local"], utc=True, format="ISO8601")
+    df["paths_changed"] = df["paths_changed"].astype("int64")
+    df["paths_matched"] = df["paths_matched"].astype("int64")
+    df["is_boundary"] = df["is_boundary"].astype(bool)
+    df = df[COMMIT_COLUMNS].sort_values("order", kind="stable").reset_index(drop=True)
+    return df
+
+
+def _change_frame(rows: list[tuple], commits: list[tuple]) -> pd.DataFrame:
+    n = len(commits)
+    order = {c[0]: n - 1 - i for i, c in enumerate(commits)}
+    df = pd.DataFrame(rows, columns=["sha", "path", "old_path", "kind", "old_blob", "new_blob",
+                                     "similarity", "is_backup"], dtype=object)
+    df["order"] = df["sha"].map(order).astype("int64")
+    df["similarity"] = df["similarity"].astype("int64")
+    df["is_backup"] = df["is_backup"].astype(bool)
+    return df[CHANGE_COLUMNS].sort_values(["order", "path"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,128 @@
+"""Judge versions: read each distinct blob once through one ``git cat-file --batch`` and apply the
+health rules on every core. The result is the ``versions`` table, keyed by blob id.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+import pandas as pd
+
+from forensics.engine.git import BlobReader, Repository
+from forensics.engine.health import INTERPRETER, HealthRules, VersionHealth, compile_markers, judge
+
+VERSION_COLUMNS = ["blob", *VersionHealth._fields, "interpreter"]
+
+_CHUNK_BYTES = 8 << 20     # bound memory: at most this much source in flight per chunk
+_CHUNK_BLOBS = 400
+
+_worker_patterns = None
+_worker_reader: BlobReader | None = None
+
+
+_worker_compile = True
+
+
+def _init_worker(markers: tuple[str, ...], check_compile: bool, repo: Repository) -> None:
+    """Each worker keeps one long-lived ``cat-file --batch`` of its own, so reading is parallel too."""
+    global _worker_patterns, _worker_reader, _worker_compile
+    _worker_patterns = compile_markers(markers)
+    _worker_compile = check_compile
+    _worker_reader = repo.blob_reader()
+
+
+def _judge_shas(shas: list[str]) -> list[tuple]:
+    assert _worker_reader is not None
+    return [(sha, *judge(data, _worker_patterns, _worker_compile)) for sha, data in _worker_reader.read_many(shas)]
+
+
+def _chunks(items: Iterator[tuple[str, bytes | None]]) -> Iterator[list[tuple[str, bytes | None]]]:
+    chunk: list[tuple[str, bytes | None]] = []
+    size = 0
+    for sha, data in items:
+        chunk.append((sha, data))
+        size += len(data or b"")
+        if size >= _CHUNK_BYTES or len(chunk) >= _CHUNK_BLOBS:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+class JudgePool:
+    """Judges blobs while they are discovered: ``add`` them as the history streams in, ``finish``
+    for the ``versions`` table (columns VERSION_COLUMNS: ``blob``, ``readable``, ``size``,
+    ``markers``, ``first_marker_line``, ``compiles``, ``error_class``, ``error_message``,
+    ``error_line``, ``tests``, ``state``, ``interpreter``). Each worker process reads its share
+    through its own long-lived ``git cat-file --batch``; at most ``2 * jobs`` chunks are in flight,
+    so memory stays bounded whatever the number of versions. With one job, everything is judged in
+    ``finish``, in this process, through one reader."""
+
+    def __init__(self, repo: Repository, rules: HealthRules, jobs: int | None = None,
+                 progress: Callable[[int], None] | None = None, chunk: int = 250, start_after: int = 1000) -> None:
+        self.repo, self.rules, self.progress = repo, rules, progress
+        self.jobs = jobs or default_jobs()
+        self.chunk = chunk
+        self.start_after = start_after  # small jobs (an incremental scan) are judged here: no pool start-up
+        self.seen: set[str] = set()
+        self.buffer: list[str] = []
+        self.rows: list[tuple] = []
+        self.pending: list = []
+        self.pool: ProcessPoolExecutor | None = None
+
+    def _start(self) -> None:
+        self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker,
+                                        initargs=(self.rules.markers, self.rules.check_compile, self.repo))
+
+    def add(self, blobs: Iterable[str]) -> None:
+        for b in blobs:
+            if b and b not in self.seen:
+                self.seen.add(b)
+                self.buffer.append(b)
+        if self.pool is None and self.jobs > 1 and len(self.buffer) >= self.start_after:
+            self._start()
+        if self.pool is not None and len(self.buffer) >= self.chunk:
+            self._submit()
+
+    def _collect(self, fut) -> None:
+        done = fut.result()
+        self.rows.extend(done)
+        if self.progress:
+            self.progress(len(done))
+
+    def _submit(self) -> None:
+        assert self.pool is not None
+        self.pending.append(self.pool.submit(_judge_shas, self.buffer))
+        self.buffer = []
+        while len(self.pending) > 2 * self.jobs:
+            self._collect(self.pending.pop(0))
+
+    def finish(self) -> pd.DataFrame:
+        try:
+            if self.pool is None:
+                patterns, check = self.rules.compiled_markers, self.rules.check_compile
+                with self.repo.blob_reader() as reader:
+                    for chunk in _chunks(reader.read_many(self.buffer)):
+                        self.rows.extend((sha, *judge(data, patterns, check)) for sha, data in chunk)
+                        if self.progress:
+                            self.progress(len(chunk))
+            else:
+                if self.buffer:
+                    self._submit()
+                for fut in self.pending:
+                    self._collect(fut)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+        df = pd.DataFrame(self.rows, columns=VERSION_COLUMNS[:-1])
+        df["interpreter"] = INTERPRETER
+        return df.astype({"blob": object, "readable": bool, "size": "int64", "markers": "int64",
+                          "first_marker_line": "int64", "compiles": bool, "error_class": object,
+                          "error_message": object, "error_line": "int64", "tests": "int64", "state": object,
+                          "interpreter": object})
+

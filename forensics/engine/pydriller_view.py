@@ -1,0 +1,60 @@
+"""pydriller on a throwaway view of the evidence.
+
+pydriller (through GitPython) writes to the config of the repository it opens, so it never opens the
+evidence: :func:`throwaway_view` makes a temporary bare repository that borrows the evidence's objects
+through ``objects/info/alternates`` and copies its refs, then removes it. The scan engine itself uses
+git plumbing (one ``git log``, one ``cat-file --batch``); pydriller serves as an independent
+cross-check of commit metadata (tests) and as the "obvious implementation" baseline (benchmarks).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator
+
+import pandas as pd
+
+from forensics.engine.git import Repository, git_env
+
+
+@contextmanager
+def throwaway_view(repo: Repository) -> Iterator[str]:
+    """Yield the path of a temporary bare repository that sees the evidence's objects and refs."""
+    tmp = tempfile.mkdtemp(prefix="forensics-view-")
+    try:
+        subprocess.run(["git", "init", "-q", "--bare", tmp], check=True, env=git_env(), capture_output=True)
+        objects = os.path.join(repo.common_dir, "objects")
+        with open(os.path.join(tmp, "objects", "info", "alternates"), "w") as fh:
+            fh.write(objects + "\n")
+        refs = repo.run("for-each-ref", "--format=%(objectname) %(refname)", what="for-each-ref").decode()
+        with open(os.path.join(tmp, "packed-refs"), "w") as fh:
+            fh.write(refs)
+        head = repo.run("rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip()
+        if head:
+            with open(os.path.join(tmp, "HEAD"), "w") as fh:
+                fh.write(head + "\n")
+        boundary = repo.shallow_boundary()
+        if boundary:
+            with open(os.path.join(tmp, "shallow"), "w") as fh:
+                fh.write("\n".join(sorted(boundary)) + "\n")
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def commits_via_pydriller(repo: Repository, rev_sha: str) -> pd.DataFrame:
+    """Commit metadata by pydriller's traversal. Columns: sha, parents, is_merge, author,
+    author_email, authored_at (UTC), committed_at (UTC), subject."""
+    from pydriller import Repository as PydrillerRepository
+
+    rows = []
+    with throwaway_view(repo) as view:
+        for c in PydrillerRepository(view, single=None, to_commit=rev_sha, order="topo-order").traverse_commits():
+            rows.append((c.hash, " ".join(c.parents), c.merge, c.author.name, c.author.email,
+                         pd.Timestamp(c.author_date).tz_convert("UTC"), pd.Timestamp(c.committer_date).tz_convert("UTC"),
+                         c.msg.split("\n", 1)[0]))
+    return pd.DataFrame(rows, columns=["sha", "parents", "is_merge", "author", "author_email", "authored_at",
+                                       "committed_at", "subject"])

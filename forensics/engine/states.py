@@ -1,0 +1,33 @@
+"""The one definition of a version's states, of "damaged", of "unreadable", and of the event kinds.
+
+Every module that asks "is this damaged?" imports the answer from here. ``unreadable`` (a missing or
+unreadable object) is never damaged and never healthy: it is counted apart.
+"""
+from __future__ import annotations
+
+HEALTHY = "healthy"
+MARKED = "marked"                # marker lines > 0, compiles
+BROKEN = "broken"                # does not compile, no markers
+MARKED_BROKEN = "marked+broken"
+PLACEHOLDER = "placeholder"      # compiles, no marker, carries a mined placeholder signature (when hunted)
+UNREADABLE = "unreadable"        # the object could not be read: neither healthy nor damaged
+
+STATES: tuple[str, ...] = (HEALTHY, MARKED, BROKEN, MARKED_BROKEN)
+DAMAGED_STATES: frozenset[str] = frozenset({MARKED, BROKEN, MARKED_BROKEN, PLACEHOLDER})
+MARKED_STATES: frozenset[str] = frozenset({MARKED, MARKED_BROKEN})
+BROKEN_STATES: frozenset[str] = frozenset({BROKEN, MARKED_BROKEN})
+
+# Event kinds (CONTRACT): what a culprit damaged, and what it healed.
+DAMAGING_EVENTS: tuple[str, ...] = ("broke", "marked", "added_damaged")
+HEALING_EVENTS: tuple[str, ...] = ("healed", "unmarked")
+EVENT_KINDS: tuple[str, ...] = ("broke", "healed", "marked", "unmarked", "added_damaged", "deleted_damaged")
+
+
+def is_damaged(state: object) -> bool:
+    """True for any state but ``healthy`` and ``unreadable`` (and no state at all)."""
+    return state in DAMAGED_STATES
+
+
+def is_readable(state: object) -> bool:
+    """A known state whose object was read (``unreadable`` and missing are not)."""
+    return isinstance(state, str) and state != UNREADABLE

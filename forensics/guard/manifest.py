@@ -1,0 +1,80 @@
+"""Integrity manifest: SHA-256 of protected files, and a check that they are unchanged.
+
+``create`` protects, by default, every tracked file in scope (``*.py``, backups left out) that is
+healthy now; ``verify`` lists protected files that changed, went missing, or are damaged now, and
+fails when any is found. The manifest is JSON: ``{"created_at", "head", "files": {path: sha256}}``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from forensics.errors import ForensicsError
+from forensics.engine.git import Repository, display_path, path_bytes
+from forensics.engine.health import HealthRules
+from forensics.engine.pathspec import Pathspec
+from forensics.engine.settings import DEFAULT_PATHS
+
+
+def _tracked(repo: Repository, spec: Pathspec, rules: HealthRules) -> list[str]:
+    out = repo.run("ls-files", "-z", what="ls-files")
+    paths = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+    return [p for p in paths if spec.matches(p) and not rules.is_backup(p)]
+
+
+def _manifest_path(repo: Repository, file: str) -> Path:
+    p = Path(file)
+    return p if p.is_absolute() else Path(repo.path) / p
+
+
+def create_manifest(repo_path: str, file: str, paths: list[str] | None = None,
+                    markers: list[str] | None = None) -> tuple[Path, int]:
+    repo = Repository.open(repo_path)
+    if repo.is_bare:
+        raise ForensicsError("manifest needs a worktree")
+    rules = HealthRules(markers=tuple(markers)) if markers else HealthRules()
+    files = {}
+    for p in _tracked(repo, Pathspec(paths or list(DEFAULT_PATHS)), rules):
+        full = Path(repo.path) / p
+        if full.is_file():
+            data = full.read_bytes()
+            if rules.judge(data).state == "healthy":
+                files[display_path(p)] = hashlib.sha256(data).hexdigest()
+    target = _manifest_path(repo, file)
+    head = repo.run("rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip()
+    target.write_text(json.dumps({"created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "head": head,
+                                  "markers": list(rules.markers), "files": dict(sorted(files.items()))}, indent=1))
+    return target, len(files)
+
+
+def verify_manifest(repo_path: str, file: str, markers: list[str] | None = None) -> list[str]:
+    """One line per problem: ``changed PATH``, ``missing PATH``, ``damaged PATH (...)``."""
+    repo = Repository.open(repo_path)
+    target = _manifest_path(repo, file)
+    try:
+        data = json.loads(target.read_text())
+        files = data["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ForensicsError(f"unreadable manifest {target}: {exc}") from None
+    rules = HealthRules(markers=tuple(markers or data.get("markers") or HealthRules().markers))
+    problems = []
+    for shown, digest in files.items():
+        full = Path(repo.path) / path_bytes(shown).decode("utf-8", "surrogateescape")
+        if not full.is_file():
+            problems.append(f"missing  {shown}")
+            continue
+        content = full.read_bytes()
+        if hashlib.sha256(content).hexdigest() != digest:
+            h = rules.judge(content)
+            if h.state != "healthy":
+                detail = []
+                if h.markers:
+                    detail.append(f"{h.markers} marker lines")
+                if not h.compiles:
+                    detail.append(f"does not compile: {h.error_class} line {h.error_line}")
+                problems.append(f"damaged  {shown} ({'; '.join(detail)})")
+            else:
+                problems.append(f"changed  {shown}")
+    return problems

@@ -1,0 +1,2 @@
+"""What people see: figures, display tables and CSV writing, notebook parameters, result objects, and
+running the papermill report."""

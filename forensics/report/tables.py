@@ -1,0 +1,59 @@
+"""Writing tables for people and spreadsheets: UTC times as ``2025-09-06T20:02:59Z``, full SHAs,
+UTF-8 CSV without an index (bytes that are not UTF-8 in paths are written as ``\\xNN``)."""
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+import pandas as pd
+
+
+def _iso(ts: object) -> str:
+    if ts is None or ts is pd.NaT or (isinstance(ts, float) and pd.isna(ts)):
+        return ""
+    t = pd.Timestamp(ts)
+    if pd.isna(t):
+        return ""
+    if t.tzinfo is None:
+        t = t.tz_localize("UTC")
+    return t.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def for_output(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with datetime columns as ISO 8601 UTC text and list columns joined."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].map(_iso).astype(object)
+        elif out[col].dtype == object and len(out) and isinstance(out[col].iloc[0], (list, tuple)):
+            out[col] = out[col].map(lambda v: " ".join(":".join(map(str, x)) if isinstance(x, tuple) else str(x) for x in v))
+    return out
+
+
+def write_csv(df: pd.DataFrame, target: str) -> None:
+    """Write ``df`` as CSV to ``target`` (``-`` for stdout)."""
+    out = for_output(df)
+    if target == "-":
+        out.to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        out.to_csv(target, index=False, encoding="utf-8", errors="backslashreplace", lineterminator="\n")
+
+
+def print_table(df: pd.DataFrame, stream: TextIO | None = None, max_rows: int | None = None) -> None:
+    stream = stream or sys.stdout
+    out = for_output(df)
+    if max_rows is not None:
+        out = out.head(max_rows)
+    if out.empty:
+        print("(no rows)", file=stream)
+        return
+    print(out.to_string(index=False, max_colwidth=60), file=stream)
+
+
+def write_plan(plan: pd.DataFrame, target: str) -> str:
+    """Write the restore list as CSV (what ``forensics restore --plan`` reads)."""
+    from pathlib import Path
+
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    write_csv(plan, target)
+    return target
