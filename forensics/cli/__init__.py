@@ -36,6 +36,14 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-' for stdout)")
+    p.add_argument("--format", choices=("table", "csv", "json", "jsonl"),
+                   help="output format (default: table on stdout; csv with --csv)")
+    p.add_argument("--out", metavar="FILE", help="write the output to FILE instead of stdout")
+
+
+def _machine_output(args: argparse.Namespace) -> bool:
+    """True when the output is for scripts (CSV, JSON, JSONL): every column, no terminal trimming."""
+    return bool(getattr(args, "csv", None)) or getattr(args, "format", None) in ("csv", "json", "jsonl")
 
 
 def _do_scan(args: argparse.Namespace):
@@ -52,14 +60,20 @@ def _do_scan(args: argparse.Namespace):
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
-    from forensics.report.tables import print_table, write_csv
+    from forensics.report.tables import print_table
 
-    if getattr(args, "csv", None):
-        write_csv(df, args.csv)
-        if args.csv != "-" and not args.quiet:
-            print(f"wrote {len(df)} rows to {args.csv}", file=sys.stderr)
-    else:
+    if max_rows is not None:
+        df = df.head(max_rows)
+    fmt = getattr(args, "format", None) or ("csv" if getattr(args, "csv", None) else "table")
+    target = getattr(args, "out", None) or (getattr(args, "csv", None) if fmt == "csv" else None) or "-"
+    if fmt == "table" and target == "-":
         print_table(df, max_rows=max_rows)
+        return
+    from forensics.report.tables import write_table
+
+    write_table(df, target, fmt)
+    if target != "-" and not args.quiet:
+        print(f"wrote {len(df)} rows to {target}", file=sys.stderr)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -173,7 +187,7 @@ def cmd_restore_list(args: argparse.Namespace) -> int:
     tiers = load_tiers(args.priority_rules)
     result = _do_scan(args)
     table = restore_list(result, tiers)
-    if not args.csv:
+    if not _machine_output(args):
         table = table[["path", "state", "source", "confidence", "priority", "tests_now", "tests_last_good",
                        "edits_since_damage", "restore_command"]]
     _emit(table, args)
@@ -224,7 +238,7 @@ def cmd_dependents(args: argparse.Namespace) -> int:
     result = _do_scan(args)
     deps = dependents(result)
     _emit(deps, args)
-    if not args.csv:
+    if not _machine_output(args) and not getattr(args, "out", None):
         print()
         _emit(jobs_summary(deps), args)
     return 0
@@ -293,6 +307,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # ``register(sub: argparse._SubParsersAction) -> None`` that adds its parsers (use the helpers above:
 # _scan_options, _csv_option, _do_scan, _emit). One line per module keeps this file small.
 COMMAND_MODULES: tuple[str, ...] = (
+    "interop",
 )
 
 

@@ -57,3 +57,46 @@ def write_plan(plan: pd.DataFrame, target: str) -> str:
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     write_csv(plan, target)
     return target
+
+
+def write_table(df: pd.DataFrame, target: str, fmt: str, max_rows: int | None = None) -> None:
+    """Write ``df`` to ``target`` (``-`` for stdout) as ``table`` (the terminal text), ``csv`` (for people:
+    see :func:`write_csv`), ``json`` (one array of objects) or ``jsonl`` (one object a line). JSON keeps
+    raw values (times as ISO 8601 UTC text, lists joined as in CSV): it is for scripts."""
+    import io
+    import json
+
+    if fmt == "csv":
+        write_csv(df, target)
+        return
+    if fmt == "table":
+        buf = io.StringIO()
+        print_table(df, stream=buf, max_rows=max_rows)
+        text = buf.getvalue()
+    else:
+        records = for_output(df).astype(object).where(for_output(df).notna(), None).to_dict(orient="records")
+        records = [{k: _json_value(v) for k, v in r.items()} for r in records]
+        if fmt == "json":
+            text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+        else:
+            text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(target, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
+            fh.write(text)
+    except OSError as exc:
+        from forensics.errors import ForensicsError
+
+        raise ForensicsError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _json_value(value: object) -> object:
+    """Plain JSON types for numpy scalars and the like."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            return value.item()  # type: ignore[union-attr]
+        except (ValueError, AttributeError):
+            pass
+    return value
