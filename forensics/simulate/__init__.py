@@ -17,18 +17,27 @@ from forensics.errors import ForensicsError
 from forensics.engine.git import display_path, git_env
 from forensics.simulate.fastimport import FastImport
 from forensics.simulate.incident import Incident
-from forensics.simulate.model import AUTHORS, Model, Version, is_subject
+from forensics.simulate.model import AUTHORS, NOT_DAMAGED, Model, Version, is_subject
 
 TRUTH_SCHEMA = 1
 
 
-def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = False) -> dict[str, Any]:
-    """Build ``out_dir/repo`` and ``out_dir/truth.json``; reuse them when seed and scale match."""
+PRESETS = ("demo", "legacy")
+
+
+def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = False,
+             preset: str = "demo") -> dict[str, Any]:
+    """Build ``out_dir/repo`` and ``out_dir/truth.json``; reuse them when seed, scale and preset match.
+    ``preset``: ``demo`` (the incident) or ``legacy`` (a long-lived project with a Python 2 era, its
+    port, malformed dates, odd identity encodings and no incident: :mod:`forensics.simulate.legacy`)."""
+    if preset not in PRESETS:
+        raise ForensicsError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
     out = Path(out_dir)
     repo, truth_file = out / "repo", out / "truth.json"
     if truth_file.exists() and repo.exists() and not force:
         truth = json.loads(truth_file.read_text())
-        if truth.get("seed") == seed and truth.get("scale") == scale and truth.get("schema") == TRUTH_SCHEMA:
+        if truth.get("seed") == seed and truth.get("scale") == scale and truth.get("schema") == TRUTH_SCHEMA \
+                and truth.get("preset", "demo") == preset:
             return truth
         raise ForensicsError(f"{out} holds a simulation with other settings; pass --force to replace it")
     if out.exists() and any(out.iterdir()):
@@ -36,6 +45,9 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
         if not force and not {p.name for p in out.iterdir()} <= ours:
             raise ForensicsError(f"{out} exists and is not empty; choose another directory or pass --force")
         shutil.rmtree(out)
+    if preset == "legacy":
+        from forensics.simulate.legacy import LegacyProject
+        return write_model(LegacyProject(seed, scale).build(), out, seed, scale)
     return write_model(Incident(seed, scale).build(), out, seed, scale)
 
 
@@ -51,7 +63,7 @@ def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dic
     fi = FastImport(str(building), str(marks))
     for c in model.commits:
         fi.commit(f"refs/heads/{c.branch}", c.mark, AUTHORS[c.author], int(c.when.timestamp()),
-                  c.message + "\n", [model.commits[p].mark for p in c.parents], c.ops)
+                  c.message + "\n", [model.commits[p].mark for p in c.parents], c.ops, raw=c.raw)
     for tag, idx in model.snapshots.items():
         fi.ref(f"refs/tags/{tag}", model.commits[idx].mark)
     fi.close()
@@ -63,7 +75,11 @@ def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dic
             shas[int(mark) - 1] = sha
     marks.unlink()
     building.rename(repo)
-    truth = _displayed(_truth(model, shas, seed, scale))
+    truth = _truth(model, shas, seed, scale)
+    finish = getattr(model, "finish_truth", None)   # a preset's own additions (legacy: dates, identities)
+    if finish is not None:
+        finish(truth, shas)
+    truth = _displayed(truth)
     truth["repo"] = str(repo)
     truth["truth_file"] = str(truth_file)
     truth_file.write_text(json.dumps(truth, indent=1, ensure_ascii=True))
@@ -135,7 +151,7 @@ def _truth(model: Model, shas: dict[int, str], seed: int, scale: int) -> dict[st
     trees["HEAD"] = model.trees["main"]
     states = {name: {p: v.state for p, v in sorted(t.items()) if is_subject(p)} for name, t in trees.items()}
     head_tree = model.trees["main"]
-    chains = {p: _chain(v, shas) for p, v in sorted(head_tree.items()) if is_subject(p) and v.state != "healthy"}
+    chains = {p: _chain(v, shas) for p, v in sorted(head_tree.items()) if is_subject(p) and v.state not in NOT_DAMAGED}
     return {
         "schema": TRUTH_SCHEMA,
         "seed": seed,

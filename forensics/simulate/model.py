@@ -27,16 +27,20 @@ def is_subject(path: str) -> bool:
     return not any("backup" in d.lower() for d in dirs) and ".backup" not in name.lower()
 
 
+NOT_DAMAGED = ("healthy", "legacy")   # legacy: another dialect's code, born that way (not damage)
+
+
 def _events(kind: str, old: "Version | None", new: "Version | None") -> tuple[str, ...]:
     if kind in ("A", "C"):
-        return ("added_damaged",) if new is not None and new.state != "healthy" else ()
+        return ("added_damaged",) if new is not None and new.state not in NOT_DAMAGED else ()
     if kind == "D":
-        return ("deleted_damaged",) if old is not None and old.state != "healthy" else ()
+        return ("deleted_damaged",) if old is not None and old.state not in NOT_DAMAGED else ()
     assert old is not None and new is not None
     out = []
-    if old.compiles and not new.compiles:
+    old_ok, new_ok = old.compiles or old.state == "legacy", new.compiles or new.state == "legacy"
+    if old_ok and not new_ok:
         out.append("broke")
-    if not old.compiles and new.compiles:
+    if not old_ok and new_ok:
         out.append("healed")
     if old.markers == 0 and new.markers > 0:
         out.append("marked")
@@ -73,6 +77,7 @@ class Commit:
     changes: list[tuple[str, str, str, tuple[str, ...]]]   # (path, old_path, kind, events)
     paths_changed: int
     role: str = ""
+    raw: Any = None          # a RawHeader: identities and dates written as given (odd encodings, odd dates)
 
     @property
     def mark(self) -> int:
