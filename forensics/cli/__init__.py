@@ -453,10 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks")
+    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks "
+                   "(realistic: about 1,600 commits per unit of scale)")
+    p.add_argument("--preset", choices=("demo", "realistic", "legacy"), default="demo",
+                   help="demo: the small demo incident (default); realistic: a noisy history with three incidents; "
+                        "legacy: a long-lived project with a Python 2 era, its port, odd dates and no incident")
     p.add_argument("--force", action="store_true", help="replace an existing DIR")
-    p.add_argument("--preset", choices=["demo", "legacy"], default="demo",
-                   help="demo: the incident; legacy: a long-lived project with a Python 2 era, its port, odd dates, no incident")
     p.set_defaults(func=cmd_simulate)
     return parser
 

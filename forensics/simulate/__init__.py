@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from forensics.errors import ForensicsError
 from forensics.engine.git import display_path, git_env
@@ -20,18 +20,19 @@ from forensics.simulate.incident import Incident
 from forensics.simulate.model import AUTHORS, NOT_DAMAGED, Model, Version, is_subject
 
 TRUTH_SCHEMA = 1
-
-
-PRESETS = ("demo", "legacy")
+PRESETS: tuple[str, ...] = ("demo", "realistic", "legacy")
 
 
 def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = False,
              preset: str = "demo") -> dict[str, Any]:
-    """Build ``out_dir/repo`` and ``out_dir/truth.json``; reuse them when seed, scale and preset match.
-    ``preset``: ``demo`` (the incident) or ``legacy`` (a long-lived project with a Python 2 era, its
-    port, malformed dates, odd identity encodings and no incident: :mod:`forensics.simulate.legacy`)."""
+    """Build ``out_dir/repo`` and ``out_dir/truth.json``; reuse them when preset, seed and scale match.
+
+    ``preset``: ``demo`` (the small demo incident, the default) or ``realistic`` (the noisy, realistic
+    incident of :mod:`forensics.simulate.realistic`; its truth adds the sections documented in
+    :mod:`forensics.simulate.realistic_truth`) or ``legacy`` (a long-lived project with a Python 2 era,
+    its port, malformed dates, odd identity encodings and no incident: :mod:`forensics.simulate.legacy`)."""
     if preset not in PRESETS:
-        raise ForensicsError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
+        raise ForensicsError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
     out = Path(out_dir)
     repo, truth_file = out / "repo", out / "truth.json"
     if truth_file.exists() and repo.exists() and not force:
@@ -46,13 +47,23 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
             raise ForensicsError(f"{out} exists and is not empty; choose another directory or pass --force")
         shutil.rmtree(out)
     if preset == "legacy":
-        from forensics.simulate.legacy import LegacyProject
-        return write_model(LegacyProject(seed, scale).build(), out, seed, scale)
+        from forensics.simulate.legacy import LegacyProject, legacy_truth
+
+        return write_model(LegacyProject(seed, scale).build(), out, seed, scale, extra=legacy_truth)
+    if preset == "realistic":
+        from forensics.simulate.realistic import realistic_model
+        from forensics.simulate.realistic_truth import realistic_truth
+
+        return write_model(realistic_model(seed, scale), out, seed, scale, extra=realistic_truth)
     return write_model(Incident(seed, scale).build(), out, seed, scale)
 
 
-def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dict[str, Any]:
-    """Write a simulator model as a repository with one ``git fast-import``, plus its truth manifest."""
+def write_model(model: Model, out_dir: str | Path, seed: int, scale: int,
+                extra: Callable[[Model, dict[int, str], dict[str, Any]], dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
+    """Write a simulator model as a repository with one ``git fast-import``, plus its truth manifest.
+
+    ``extra(model, shas, truth)`` returns more truth sections (the realistic preset's)."""
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     repo, truth_file = out / "repo", out / "truth.json"
@@ -76,9 +87,8 @@ def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dic
     marks.unlink()
     building.rename(repo)
     truth = _truth(model, shas, seed, scale)
-    finish = getattr(model, "finish_truth", None)   # a preset's own additions (legacy: dates, identities)
-    if finish is not None:
-        finish(truth, shas)
+    if extra is not None:
+        truth.update(extra(model, shas, truth))
     truth = _displayed(truth)
     truth["repo"] = str(repo)
     truth["truth_file"] = str(truth_file)

@@ -372,5 +372,12 @@ class LegacyProject:
         truth["odd_commits"] = odd
 
 
+def legacy_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -> dict[str, Any]:
+    """``write_model``'s ``extra``: the legacy preset's truth sections (and its odd commits' authors and
+    dates in ``commits``)."""
+    model.finish_truth(truth, shas)  # type: ignore[attr-defined]
+    return {}
+
+
 def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
