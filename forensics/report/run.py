@@ -52,6 +52,10 @@ class IncidentReport:
         lines.append(f"- **Culprits:** {c.get('bulk_commit', 0)} bulk commits, {c.get('wave', 0)} waves, "
                      f"{c.get('breaker', 0)} other breakers, {c.get('script', 0)} scripts, "
                      f"{c.get('backup_set', 0)} backup sets")
+        kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in h.get("error_kinds", {}).items())
+        lines.append(f"- **Compile errors now, by kind:** {kinds or 'none'}"
+                     + (f"; {h['legacy_now']} of them legacy (code of another Python dialect, never compiled here: "
+                        "not damage)" if h.get("legacy_now") else ""))
         lines.append(f"- **Tests lost:** {h['tests_lost']}")
         lines.append(f"- **Restorable with high confidence:** {h['restorable_high']} of {h['damaged_now']} "
                      f"({', '.join(f'{n} {k}' for k, n in h['restore_by_confidence'].items())})")
