@@ -33,7 +33,8 @@ class ScanResult:
 
     - ``commits``: sha, order, parents, is_merge, author, author_email, authored_at (UTC),
       authored_at_local, committer, committer_email, committed_at (UTC), committed_at_local, subject,
-      paths_changed, paths_matched, is_boundary
+      paths_changed, paths_matched, is_boundary, authored_at_raw, committed_at_raw, date_flag (see
+      :mod:`forensics.engine.dates`)
     - ``changes``: sha, order, path, old_path, kind (A/M/D/R/C), old_blob, new_blob, similarity, is_backup,
       legacy_before, legacy_after (the old / new version is ``legacy`` in this lineage:
       :mod:`forensics.engine.legacy`)
