@@ -5,8 +5,10 @@ import pandas as pd
 
 from forensics.engine.gitdata import path_bytes
 from forensics.engine.health import HEALTHY, UNREADABLE
+from forensics.engine.states import LEGACY
 
-CENSUS_COLUMNS = ["directory", "total", "healthy", "marked", "broken", "damaged", "pct_damaged", "unreadable"]
+CENSUS_COLUMNS = ["directory", "total", "healthy", "marked", "broken", "damaged", "pct_damaged", "unreadable",
+                  "legacy"]
 
 
 def directory_of(path: str, depth: int) -> str:
@@ -23,11 +25,13 @@ def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
     Columns: CENSUS_COLUMNS. ``marked`` counts paths with markers > 0 and ``broken`` paths that do not
     compile, whatever the other signal says; ``damaged`` counts paths with either (once);
     ``pct_damaged`` is 100 * damaged / total, one decimal; ``unreadable`` counts paths whose object is
-    missing (in no other column but ``total``). With ``tiers``, rows are priority tiers instead of
+    missing (in no other column but ``total``), ``legacy`` paths whose code is another Python dialect's,
+born that way (in no other column but ``total``; ``--strict`` counts them as broken). With ``tiers``, rows are priority tiers instead of
     directories (the ``directory`` column holds e.g. ``P0 golden path``)."""
     subjects = result.subjects if hasattr(result, "subjects") else result
     s = subjects.copy()
     readable = s["state"] != UNREADABLE
+    legacy = s["state"] == LEGACY
     if tiers is not None:  # group by priority tier instead: "P0 golden path"
         from forensics.engine.tiers import tier_of
 
@@ -35,19 +39,22 @@ def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
     else:
         s["directory"] = s["path"].map(lambda p: directory_of(p, depth))
     s["_marked"] = readable & (s["markers"].fillna(0) > 0)
-    s["_broken"] = readable & ~s["compiles"].fillna(True).astype(bool)
+    s["_broken"] = readable & ~legacy & ~s["compiles"].fillna(True).astype(bool)
     s["_damaged"] = s["_marked"] | s["_broken"]
     s["_healthy"] = readable & (s["state"] == HEALTHY)
     s["_unreadable"] = ~readable
+    s["_legacy"] = legacy
     grouped = s.groupby("directory", sort=True).agg(
         total=("path", "size"), healthy=("_healthy", "sum"), marked=("_marked", "sum"),
         broken=("_broken", "sum"), damaged=("_damaged", "sum"), unreadable=("_unreadable", "sum"),
+        legacy=("_legacy", "sum"),
     ).reset_index()
     total = pd.DataFrame([{"directory": "*", "total": len(s), "healthy": int(s["_healthy"].sum()),
                            "marked": int(s["_marked"].sum()), "broken": int(s["_broken"].sum()),
-                           "damaged": int(s["_damaged"].sum()), "unreadable": int(s["_unreadable"].sum())}])
+                           "damaged": int(s["_damaged"].sum()), "unreadable": int(s["_unreadable"].sum()),
+                           "legacy": int(s["_legacy"].sum())}])
     out = pd.concat([total, grouped], ignore_index=True)
-    for col in ("total", "healthy", "marked", "broken", "damaged", "unreadable"):
+    for col in ("total", "healthy", "marked", "broken", "damaged", "unreadable", "legacy"):
         out[col] = out[col].astype("int64")
     out["pct_damaged"] = (100.0 * out["damaged"] / out["total"].where(out["total"] > 0)).round(1).fillna(0.0)
     out["directory"] = out["directory"].astype(object)

@@ -31,9 +31,10 @@ class _Index:
         state = dict(zip(result.versions["blob"], result.versions["state"]))
         self.touched: dict[str, set[str]] = {}
         self.first_old: dict[str, list[tuple[int, str, bool]]] = {}
-        for sha, path, old_blob, order in zip(ch["sha"], ch["path"], ch["old_blob"], ch["order"]):
+        legacy = ch["legacy_before"] if "legacy_before" in ch else [False] * len(ch)
+        for sha, path, old_blob, order, was_legacy in zip(ch["sha"], ch["path"], ch["old_blob"], ch["order"], legacy):
             self.touched.setdefault(sha, set()).add(path)
-            was_damaged = bool(old_blob) and is_damaged(state.get(old_blob))
+            was_damaged = bool(old_blob) and not was_legacy and is_damaged(state.get(old_blob))
             self.first_old.setdefault(sha, []).append((order, path, was_damaged))
         ev = result.events
         self.damaged: dict[str, set[str]] = {}

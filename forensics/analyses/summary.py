@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forensics.analyses.culprits import wave_commits
-from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS as DAMAGING, HEALING_EVENTS as HEALING
+from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS as DAMAGING, HEALING_EVENTS as HEALING, LEGACY
 
 
 def _when(ts) -> str:
@@ -29,10 +29,17 @@ def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]
     out: list[str] = []
     subj = result.subjects
     marked = int((subj["markers"] > 0).sum())
-    broken = int((~subj["compiles"].astype(bool)).sum())
+    interpreter = result.manifest.get("interpreter", "")
+    legacy = int((subj["state"] == LEGACY).sum())
+    broken = int((~subj["compiles"].astype(bool) & (subj["state"] != LEGACY)).sum())
     damaged = int(subj["state"].isin(DAMAGED_STATES).sum())
     out.append(f"At {result.rev} ({result.rev_sha[:12]}), {damaged} of {len(subj)} paths in scope are damaged: "
-               f"{marked} marked, {broken} do not compile.")
+               f"{marked} marked, {broken} do not compile"
+               + (f" under {interpreter}." if interpreter else "."))
+    if legacy:
+        out.append(f"{_plural(legacy, 'more path')} {'is' if legacy == 1 else 'are'} legacy: code of another Python "
+                   f"dialect (Python 2, or a newer Python than {interpreter}) that never compiled here, reported "
+                   f"apart and not counted as damage (--strict counts {'it' if legacy == 1 else 'them'}).")
     ev = result.events
     damaged_by: dict[str, set[str]] = {}
     previous = None

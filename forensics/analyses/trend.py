@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import pandas as pd
-from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, MARKED_STATES
+from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, LEGACY, MARKED_STATES
 
 TREND_COLUMNS = ["order", "sha", "committed_at", "marked", "broken", "damaged", "total"]
 
@@ -16,7 +16,8 @@ def state_walk(result) -> Iterator[tuple[object, list[tuple[str, str | None, str
     state = dict(zip(result.versions["blob"], result.versions["state"]))
     ch = result.changes[~result.changes["is_backup"]].sort_values(["order", "path"], kind="stable")
     orders = ch["order"].to_numpy()
-    rows = list(zip(ch["path"], ch["old_path"], ch["kind"], ch["new_blob"]))
+    legacy = ch["legacy_after"] if "legacy_after" in ch else [False] * len(ch)
+    rows = list(zip(ch["path"], ch["old_path"], ch["kind"], ch["new_blob"], legacy))
     current: dict[str, str] = {}
     i, n = 0, len(rows)
     for c in result.commits.sort_values("order").itertuples(index=False):
@@ -24,11 +25,11 @@ def state_walk(result) -> Iterator[tuple[object, list[tuple[str, str | None, str
         while i < n and orders[i] < c.order:
             i += 1
         while i < n and orders[i] == c.order:
-            path, old_path, kind, new_blob = rows[i]
+            path, old_path, kind, new_blob, is_legacy = rows[i]
             if kind == "R" and old_path in current:
                 applied.append((old_path, current.pop(old_path), None))
             before = current.pop(path, None)
-            after = state.get(new_blob, "unreadable") if new_blob else None
+            after = (LEGACY if is_legacy else state.get(new_blob, "unreadable")) if new_blob else None
             if after is not None:
                 current[path] = after
             applied.append((path, before, after))

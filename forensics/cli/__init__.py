@@ -32,6 +32,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.add_argument("--no-compile", action="store_true",
                    help="markers only: do not compile versions (no broke/healed events; fast timeline)")
+    p.add_argument("--strict", action="store_true", default=None,
+                   help="count Python 2 / newer-Python code that never compiled here as broken (default: legacy, apart)")
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
@@ -56,7 +58,8 @@ def _do_scan(args: argparse.Namespace):
     cache = False if args.no_cache else args.cache
     return scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
                 jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
-                since=args.since, progress=not args.quiet, check_compile=not args.no_compile)
+                since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
+                strict=getattr(args, "strict", None))
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
@@ -89,6 +92,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         f"events          {m['events']}",
         f"paths in scope  {m['paths_in_scope']}",
         f"damaged now     {m['damaged_now']}",
+        f"legacy now      {m.get('legacy_now', 0)}" + ("  (--strict: counted as broken)" if m.get("strict") else
+                                                      "  (another dialect's code, never compiled here: not damage)"),
+        f"error kinds     {_error_kinds_line(result)}",
         f"interpreter     {m['interpreter']}",
         f"time            {m['seconds_total']:.2f} s" + ("  (cached scan)" if m.get("from_cache") else ""),
     ]
@@ -98,6 +104,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
         lines.append("renames         not detected: missing objects made git's rename detection fail")
     print("\n".join(lines))
     return 0
+
+
+def _error_kinds_line(result) -> str:
+    from forensics.analyses.error_kinds import error_kind_breakdown
+
+    table = error_kind_breakdown(result)
+    now = [f"{r.error_kind} {r.paths_now}" for r in table.itertuples(index=False) if r.error_kind != "*" and r.paths_now]
+    return ", ".join(now) + " (paths now)" if now else "none now"
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
@@ -113,7 +127,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     from forensics.engine.events import EVENT_COLUMNS
 
     result = _do_scan(args)
-    cols = EVENT_COLUMNS[:11] + ["author", "kind", "state_before", "state_after"]
+    cols = EVENT_COLUMNS[:11] + ["author", "kind", "state_before", "state_after", "error_kind_after"]
     _emit(result.events[cols], args, max_rows=args.head)
     return 0
 
@@ -127,6 +141,11 @@ def cmd_census(args: argparse.Namespace) -> int:
 
     tiers = load_tiers(args.priority_rules) if (args.by_tier or args.priority_rules) else None
     result = _do_scan(args)
+    if args.error_kinds:
+        from forensics.analyses.error_kinds import error_kind_breakdown
+
+        _emit(error_kind_breakdown(result), args)
+        return 0
     if args.over_time:
         from forensics.analyses.blast import census_over_time
         from forensics.engine.tiers import DEFAULT_TIERS
@@ -296,7 +315,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.scale < 1:
         raise ForensicsError("--scale must be at least 1")
     t = time.perf_counter()
-    truth = simulate(args.dir, seed=args.seed, scale=args.scale, force=args.force)
+    truth = simulate(args.dir, seed=args.seed, scale=args.scale, force=args.force, preset=args.preset)
     print(f"built {truth['repo']} ({truth['counts']['commits']} commits, {truth['counts']['paths_at_head']} "
           f"Python paths at HEAD, {truth['counts']['damaged_at_head']} damaged) and {truth['truth_file']} "
           f"in {time.perf_counter() - t:.1f} s")
@@ -353,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--over-time", choices=["day", "commit"],
                    help="damaged and total paths per directory and tier at the end of each UTC day, or after "
                         "each first-parent commit")
+    p.add_argument("--error-kinds", action="store_true",
+                   help="one row per compile-error kind (paths now, damaged, legacy, versions, damaging events)")
     p.set_defaults(func=cmd_census)
 
     p = sub.add_parser("culprits", help="bulk commits, waves, breakers, scripts and backup sets")
@@ -447,7 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks")
+    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks "
+                   "(realistic: about 1,600 commits per unit of scale)")
+    p.add_argument("--preset", choices=("demo", "realistic", "legacy"), default="demo",
+                   help="demo: the small demo incident (default); realistic: a noisy history with three incidents; "
+                        "legacy: a long-lived project with a Python 2 era, its port, odd dates and no incident")
     p.add_argument("--force", action="store_true", help="replace an existing DIR")
     p.set_defaults(func=cmd_simulate)
     return parser

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forensics.engine.health import HEALTHY, UNREADABLE
+from forensics.engine.states import DAMAGED_STATES, LEGACY
 
 EVENT_KINDS = ("broke", "healed", "marked", "unmarked", "added_damaged", "deleted_damaged")
 EVENT_COLUMNS = [
     "sha", "committed_at", "path", "old_path", "event", "markers_before", "markers_after",
     "compiles_before", "compiles_after", "tests_before", "tests_after",
     "order", "author", "kind", "state_before", "state_after", "old_blob", "new_blob",
+    "error_kind_before", "error_kind_after",
 ]
 CHAIN_COLUMNS = [
     "path", "state", "blob", "events", "root_cause", "root_cause_event", "root_cause_at",
@@ -28,29 +30,39 @@ CHAIN_COLUMNS = [
 
 
 def _side(changes: pd.DataFrame, versions: pd.DataFrame, blob_col: str, suffix: str) -> pd.DataFrame:
-    v = versions[["blob", "markers", "compiles", "tests", "state"]].rename(
-        columns={c: f"{c}_{suffix}" for c in ("markers", "compiles", "tests", "state")})
+    v = versions[["blob", "markers", "compiles", "tests", "state", "error_kind"]].rename(
+        columns={c: f"{c}_{suffix}" for c in ("markers", "compiles", "tests", "state", "error_kind")})
     return changes[[blob_col]].merge(v, how="left", left_on=blob_col, right_on="blob").drop(columns="blob")
 
 
 def derive_events(changes: pd.DataFrame, versions: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
     """One row per (commit, path, event). Columns: EVENT_COLUMNS (CONTRACT's first, then ``order``,
-    ``author``, ``kind`` (A/M/D/R/C), ``state_before``/``state_after`` and the two blob ids)."""
+    ``author``, ``kind`` (A/M/D/R/C), ``state_before``/``state_after``, the two blob ids and the
+    ``error_kind_before``/``error_kind_after`` of the two versions ("" when they compile)).
+
+    With ``legacy_before``/``legacy_after`` columns in ``changes`` (see
+    :mod:`forensics.engine.legacy`), a legacy version's state is ``legacy`` and it counts as
+    "not damaged": born legacy is no ``added_damaged``, a port to this Python no ``healed``, and a
+    legacy version that starts failing for another reason ``broke``."""
     subj = changes[~changes["is_backup"]].reset_index(drop=True)
     before = _side(subj, versions, "old_blob", "before")
     after = _side(subj, versions, "new_blob", "after")
     df = pd.concat([subj, before.drop(columns="old_blob"), after.drop(columns="new_blob")], axis=1)
+    legacy_b = df["legacy_before"].astype(bool) if "legacy_before" in df else pd.Series(False, index=df.index)
+    legacy_a = df["legacy_after"].astype(bool) if "legacy_after" in df else pd.Series(False, index=df.index)
+    df["state_before"] = df["state_before"].mask(legacy_b, LEGACY)
+    df["state_after"] = df["state_after"].mask(legacy_a, LEGACY)
     is_new = df["kind"].isin(["A", "C"])
     is_gone = df["kind"] == "D"
     both = ~is_new & ~is_gone
     sb, sa = df["state_before"], df["state_after"]
     readable_b = sb.notna() & (sb != UNREADABLE)
     readable_a = sa.notna() & (sa != UNREADABLE)
-    damaged_b = readable_b & (sb != HEALTHY)
-    damaged_a = readable_a & (sa != HEALTHY)
+    damaged_b = readable_b & sb.isin(DAMAGED_STATES)
+    damaged_a = readable_a & sa.isin(DAMAGED_STATES)
     ok = both & readable_b & readable_a
-    cb = df["compiles_before"].astype("boolean")
-    ca = df["compiles_after"].astype("boolean")
+    cb = df["compiles_before"].astype("boolean") | legacy_b   # legacy: not compiling, but not damage either
+    ca = df["compiles_after"].astype("boolean") | legacy_a
     mb = df["markers_before"].fillna(0)
     ma = df["markers_after"].fillna(0)
     masks = {
@@ -84,6 +96,8 @@ def derive_events(changes: pd.DataFrame, versions: pd.DataFrame, commits: pd.Dat
     # absent sides have no state: "" (not NaN/NA, so tables round-trip through Parquet unchanged)
     ev["state_before"] = ev["state_before"].where(~new_only, "").fillna("").astype(object)
     ev["state_after"] = ev["state_after"].where(~gone, "").fillna("").astype(object)
+    ev["error_kind_before"] = ev["error_kind_before"].where(~new_only, "").fillna("").astype(object)
+    ev["error_kind_after"] = ev["error_kind_after"].where(~gone, "").fillna("").astype(object)
     ev["old_path"] = ev["old_path"].where(~new_only | (ev["kind"] == "C"), "")
     out = ev[EVENT_COLUMNS].copy()
     return out
@@ -170,7 +184,7 @@ def damage_chains(tree_states: pd.DataFrame, changes: pd.DataFrame, versions: pd
     for sha, path, event, at in events[["sha", "path", "event", "committed_at"]].itertuples(index=False, name=None):
         ev_index[(sha, path)].append((sha, path, event, at))
     rows = []
-    damaged = tree_states[(tree_states["state"] != HEALTHY) & (tree_states["state"] != UNREADABLE)]
+    damaged = tree_states[tree_states["state"].isin(DAMAGED_STATES)]   # legacy and unreadable are not damage
     for path, blob, state in damaged[["path", "blob", "state"]].itertuples(index=False, name=None):
         steps: list[_Change] = []
         cur_path, cur_blob, before = path, blob, rev_order

@@ -10,6 +10,10 @@ blob id (plus the rules and the interpreter, see :func:`rules_fingerprint`).
 - compiles: exactly ``python -m py_compile``: ``compile(source_bytes, path, "exec",
   dont_inherit=True, optimize=-1)`` on the raw bytes, any exception meaning "does not compile"
   (so undecodable and NUL-containing sources do not compile). The interpreter is recorded.
+- error kind: every version that does not compile gets a documented kind from its recorded error
+  (:func:`forensics.engine.error_kinds.error_kind`: unterminated string, invalid decimal literal,
+  unmatched bracket, indentation, python2, newer python, undecodable, other), and ``dialect_only``
+  says whether it fails only because it is Python 2 or newer-Python code.
 - tests: ``def test*`` / ``async def test*`` functions and methods (module level, under module-level
   ``if``/``try``, and inside classes; not nested in functions), counted when the version compiles on
   what its AST compiles to (the module's code objects, so nothing is parsed twice; tests check this
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from forensics.errors import BadPattern
+from forensics.engine.error_kinds import UNREADABLE_KIND, dialect_only, error_kind  # noqa: F401 (re-exported)
 
 DEFAULT_MARKERS: tuple[str, ...] = (r"^\s*#\s*REMOVED_SYNTAX_ERROR:",)
 DEFAULT_BACKUP_PATTERNS: tuple[str, ...] = ("*.backup*", "*.bak", "*.orig", "*~")
@@ -57,6 +62,8 @@ class VersionHealth(NamedTuple):
     error_line: int             # 0 when unknown or none
     tests: int
     state: str
+    error_kind: str             # forensics.engine.error_kinds: "" when it compiles
+    dialect_only: bool          # fails only as Python 2 / newer-Python code (see error_kinds.dialect_only)
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ class HealthRules:
 
 
 def rules_fingerprint(markers: tuple[str, ...]) -> str:
-    payload = json.dumps({"markers": list(markers), "interpreter": INTERPRETER, "schema": 1})
+    payload = json.dumps({"markers": list(markers), "interpreter": INTERPRETER, "schema": 2})  # 2: error_kind
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -245,7 +252,8 @@ def judge(data: bytes | None, patterns: tuple[re.Pattern[str], ...], check_compi
     ``check_compile`` (the markers-only timeline) nothing is compiled: ``compiles`` is reported True,
     ``error_class`` is ``NotChecked`` and tests are counted by the line fallback."""
     if data is None:
-        return VersionHealth(False, 0, 0, 0, False, "MissingObject", "object not in repository", 0, 0, UNREADABLE)
+        return VersionHealth(False, 0, 0, 0, False, "MissingObject", "object not in repository", 0, 0, UNREADABLE,
+                             UNREADABLE_KIND, False)
     if check_compile:
         compiles, err_class, err_msg, err_line, code = compile_check(data)
     else:
@@ -259,8 +267,9 @@ def judge(data: bytes | None, patterns: tuple[re.Pattern[str], ...], check_compi
         text = _decode(data, compiles)
         markers, first = count_markers(text, patterns, compiles)
     tests = count_tests(data, code)
+    kind = error_kind(err_class, err_msg, err_line, data) if not compiles else ""
     return VersionHealth(True, len(data), markers, first, compiles, err_class, err_msg[:300], err_line,
-                         tests, state_of(markers, compiles))
+                         tests, state_of(markers, compiles), kind, bool(kind) and dialect_only(kind, data))
 
 
 def is_backup_path(path: str, patterns: tuple[str, ...] = DEFAULT_BACKUP_PATTERNS) -> bool:

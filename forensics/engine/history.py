@@ -7,17 +7,19 @@ differs from every parent's, each compared with the first parent's version (CONT
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import pandas as pd
 
 from forensics.errors import GitFailed
+from forensics.engine.dates import decode_ident, ident_date, parse_git_date
 from forensics.engine.git import NULL_SHA, Repository, display_path, parse_raw_diff as _parse_raw
 from forensics.engine.health import HealthRules, original_name
 from forensics.engine.pathspec import Pathspec
 
-_FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s")
+_FIELDS = ("%H", "%P", "%an", "%ae", "%ad", "%cn", "%ce", "%cd", "%s")   # dates raw: --date=raw
 _FORMAT = "%x1e" + "%x1f".join(_FIELDS)
 _REGULAR = {"100644", "100755"}
 
@@ -25,6 +27,7 @@ COMMIT_COLUMNS = [
     "sha", "order", "parents", "is_merge", "author", "author_email", "authored_at",
     "authored_at_local", "committer", "committer_email", "committed_at", "committed_at_local",
     "subject", "paths_changed", "paths_matched", "is_boundary",
+    "authored_at_raw", "committed_at_raw", "date_flag",
 ]
 CHANGE_COLUMNS = ["sha", "order", "path", "old_path", "kind", "old_blob", "new_blob", "similarity", "is_backup"]
 
@@ -33,7 +36,10 @@ CHANGE_COLUMNS = ["sha", "order", "path", "old_path", "kind", "old_blob", "new_b
 class History:
     """``commits``: one row per commit reachable from the revision (columns COMMIT_COLUMNS; times
     ``authored_at``/``committed_at`` are UTC timestamps, ``*_local`` the ISO text with the author's
-    offset; ``order`` 0 is the oldest in topological order). ``changes``: one row per (commit, path in
+    offset (UTC when the offset is out of range), ``*_raw`` the ``<epoch> <offset>`` git stores, and
+    ``date_flag`` what was odd about either date (``author_``/``committer_`` + a flag of
+    :func:`forensics.engine.dates.parse_git_date`, ``;``-separated, "" when clean); ``order`` 0 is the
+    oldest in topological order). ``changes``: one row per (commit, path in
     scope) (columns CHANGE_COLUMNS; ``kind`` A/M/D/R/C; blobs empty where absent; ``is_backup`` marks
     backup evidence). ``renames_detected`` is False when missing objects forced detection off."""
 
@@ -98,7 +104,7 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
           since: str | None, progress: Callable[[int], None] | None, renames: bool,
           on_blobs: Callable[[list[str]], None] | None, exclude: list[str] | None) -> History:
     args = ["log", "--raw", "-z", "--no-abbrev", "--root", "-c", "--topo-order", "--no-color",
-            "--no-ext-diff", "--no-relative", f"--format={_FORMAT}"]
+            "--no-ext-diff", "--no-relative", "--date=raw", "--encoding=UTF-8", f"--format={_FORMAT}"]
     args += ["-M", "-C"] if renames else ["--no-renames"]
     if since:
         args.append(f"--since={since}")
@@ -112,7 +118,7 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
     for n, record in enumerate(_records(proc.stdout)):
         first_change = len(changes)
         header, _, raw = record.partition(b"\0")
-        f = header.decode("utf-8", "replace").split("\x1f")
+        f = [decode_ident(x) for x in header.split(b"\x1f")]
         sha, parents = f[0], f[1]
         matched = 0
         total = 0
@@ -149,18 +155,41 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     if proc.wait() != 0:
         raise GitFailed("log", err)
-    return History(_commit_frame(commits), _change_frame(changes, commits), renames)
+    return History(_commit_frame(_with_raw_dates(repo, commits)), _change_frame(changes, commits), renames)
+
+
+def _with_raw_dates(repo: Repository, commits: list[tuple]) -> list[tuple]:
+    """``git log`` prints nothing for a date it cannot parse (a negative epoch: before 1970); read
+    those few commits' raw objects for the date as stored."""
+    odd = [i for i, c in enumerate(commits) if not c[4].strip() or not c[7].strip()]
+    if not odd:
+        return commits
+    for i in odd[:10_000]:  # beyond that, the rest stay "missing" (flagged) rather than cost a process each
+        c = list(commits[i])
+        header = repo.run("cat-file", "commit", c[0], check=False).split(b"\n\n", 1)[0]
+        c[4] = c[4].strip() or ident_date(header, b"author")
+        c[7] = c[7].strip() or ident_date(header, b"committer")
+        commits[i] = tuple(c)
+    return commits
 
 
 def _commit_frame(rows: list[tuple]) -> pd.DataFrame:
     n = len(rows)
-    df = pd.DataFrame(rows, columns=["sha", "parents", "author", "author_email", "authored_at_local",
-                                     "committer", "committer_email", "committed_at_local", "subject",
+    df = pd.DataFrame(rows, columns=["sha", "parents", "author", "author_email", "authored_at_raw",
+                                     "committer", "committer_email", "committed_at_raw", "subject",
                                      "paths_changed", "paths_matched", "is_boundary"], dtype=object)
     df["order"] = list(range(n - 1, -1, -1))
     df["is_merge"] = df["parents"].map(lambda p: len(p.split()) > 1).astype(bool)
-    for col in ("authored_at", "committed_at"):
-        df[col] = pd.to_datetime(df[f"{col}_local"], utc=True, format="ISO8601")
+    now = time.time()
+    flags: list[list[str]] = [[] for _ in range(n)]
+    for col, who in (("authored_at", "author"), ("committed_at", "committer")):
+        parsed = [parse_git_date(r, now) for r in df[f"{col}_raw"]]
+        df[f"{col}_raw"] = [p.raw for p in parsed]
+        df[f"{col}_local"] = [p.local for p in parsed]
+        df[col] = pd.to_datetime([p.utc for p in parsed], utc=True) if n else pd.Series(dtype="datetime64[ns, UTC]")
+        for i, p in enumerate(parsed):
+            flags[i].extend(f"{who}_{f}" for f in p.flags.split(";") if f)
+    df["date_flag"] = [";".join(f) for f in flags]
     df["paths_changed"] = df["paths_changed"].astype("int64")
     df["paths_matched"] = df["paths_matched"].astype("int64")
     df["is_boundary"] = df["is_boundary"].astype(bool)

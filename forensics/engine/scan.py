@@ -19,11 +19,12 @@ from forensics.engine.git import Repository, display_path
 from forensics.engine.health import INTERPRETER
 from forensics.engine.history import PathScope, read_history
 from forensics.engine.judge import VERSION_COLUMNS, JudgePool, default_jobs
+from forensics.engine.legacy import LegacyLineages, legacy_lineages
 from forensics.engine.progress import progress_bar
 from forensics.engine.settings import Settings, load_settings
-from forensics.engine.states import DAMAGED_STATES
+from forensics.engine.states import DAMAGED_STATES, LEGACY
 
-TREE_COLUMNS = ["path", "blob", "mode", "is_backup", "state", "markers", "compiles", "tests"]
+TREE_COLUMNS = ["path", "blob", "mode", "is_backup", "state", "markers", "compiles", "tests", "error_kind"]
 
 
 @dataclass
@@ -32,13 +33,17 @@ class ScanResult:
 
     - ``commits``: sha, order, parents, is_merge, author, author_email, authored_at (UTC),
       authored_at_local, committer, committer_email, committed_at (UTC), committed_at_local, subject,
-      paths_changed, paths_matched, is_boundary
-    - ``changes``: sha, order, path, old_path, kind (A/M/D/R/C), old_blob, new_blob, similarity, is_backup
+      paths_changed, paths_matched, is_boundary, authored_at_raw, committed_at_raw, date_flag (see
+      :mod:`forensics.engine.dates`)
+    - ``changes``: sha, order, path, old_path, kind (A/M/D/R/C), old_blob, new_blob, similarity, is_backup,
+      legacy_before, legacy_after (the old / new version is ``legacy`` in this lineage:
+      :mod:`forensics.engine.legacy`)
     - ``versions``: blob, readable, size, markers, first_marker_line, compiles, error_class,
-      error_message, error_line, tests, state, interpreter
+      error_message, error_line, tests, state, error_kind, dialect_only, interpreter (``state`` is
+      the blob's own: ``legacy`` is a lineage's, on ``changes``, ``events`` and ``tree``)
     - ``events``: see :data:`forensics.events.EVENT_COLUMNS`
-    - ``tree``: the files in scope at the revision: path, blob, mode, is_backup, state, markers,
-      compiles, tests
+    - ``tree``: the files in scope at the revision: path, blob, mode, is_backup, state (``legacy``
+      included), markers, compiles, tests, error_kind
     ``manifest`` holds the repository, revision, settings, interpreter, counts and timings.
     """
 
@@ -88,9 +93,11 @@ class ScanResult:
 def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths: list[str] | None = None,
          markers: list[str] | None = None, config: str | None = None, cache: str | os.PathLike[str] | bool | None = None,
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
-         since: str | None = None, progress: bool = True, check_compile: bool = True) -> ScanResult:
+         since: str | None = None, progress: bool = True, check_compile: bool = True,
+         strict: bool | None = None) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
+    ``strict``: no version is ``legacy`` (code of another Python dialect counts as broken, as damage).
     ``cache``: a directory, ``None`` for ``$FORENSICS_CACHE`` or the per-user cache dir, ``False`` for
     no cache. The analysed repository is never written to.
     """
@@ -99,7 +106,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     rev_sha = repository.resolve(rev)
     settings = load_settings(repository, rev_sha, config, paths=paths, markers=markers,
                              include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
-                             check_compile=None if check_compile else False)
+                             check_compile=None if check_compile else False, strict=strict or None)
     store = None if cache is False else ScanCache(default_root() if cache in (None, True) else cache,
                                                   repository.common_dir)
     key = settings.scan_key()
@@ -164,12 +171,15 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     timings["judge"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    legacy = legacy_lineages(history.changes, versions, strict=settings.strict)
+    history.changes["legacy_before"] = legacy.before
+    history.changes["legacy_after"] = legacy.after
     if base_events is not None:
         new_changes = history.changes[~history.changes["sha"].isin(set(base[1]["commits"]["sha"]))]
         events = pd.concat([base_events, derive_events(new_changes, versions, history.commits)], ignore_index=True)
     else:
         events = derive_events(history.changes, versions, history.commits)
-    tree = _with_health(tree_rows, versions)
+    tree = _with_health(tree_rows, versions, legacy)
     timings["events"] = time.perf_counter() - t
 
     unreadable = versions.loc[~versions["readable"].astype(bool), "blob"].tolist()
@@ -196,6 +206,8 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         "events": int(len(events)),
         "paths_in_scope": int(len(subjects)),
         "damaged_now": int(subjects["state"].isin(DAMAGED_STATES).sum()),
+        "legacy_now": int((subjects["state"] == LEGACY).sum()),
+        "strict": settings.strict,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "from_cache": False,
         "incremental_from": base[0] if base is not None else None,
@@ -223,8 +235,11 @@ def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.Dat
     return df
 
 
-def _with_health(tree: pd.DataFrame, versions: pd.DataFrame) -> pd.DataFrame:
-    v = versions[["blob", "state", "markers", "compiles", "tests"]]
+def _with_health(tree: pd.DataFrame, versions: pd.DataFrame, legacy: LegacyLineages) -> pd.DataFrame:
+    v = versions[["blob", "state", "markers", "compiles", "tests", "error_kind"]]
     out = tree.merge(v, on="blob", how="left")
     out["path"] = out["path"].astype(object)
+    if legacy.candidates:
+        is_legacy = [legacy.is_legacy(p, b) for p, b in zip(out["path"], out["blob"])]
+        out["state"] = out["state"].mask(pd.Series(is_legacy, index=out.index, dtype=bool), LEGACY)
     return out[TREE_COLUMNS].sort_values("path", kind="stable").reset_index(drop=True)

@@ -2,7 +2,8 @@
 revision, never from the worktree), then ``--config FILE.toml``, then command-line options.
 
 Keys (all optional): ``markers`` (list of regexes; replaces the defaults), ``paths`` (pathspecs),
-``backup_patterns`` (file-name globs), ``include_backups`` (bool), ``bulk_threshold`` (int).
+``backup_patterns`` (file-name globs), ``include_backups`` (bool), ``bulk_threshold`` (int), ``strict``
+(bool: code of another Python dialect counts as broken, see :mod:`forensics.engine.legacy`).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from forensics.engine.pathspec import Pathspec
 
 DEFAULT_PATHS: tuple[str, ...] = ("*.py",)
 DEFAULT_BULK_THRESHOLD = 50
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: date columns, error kinds, legacy
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Settings:
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     since: str | None = None
     check_compile: bool = True
+    strict: bool = False     # no version is legacy: other dialects' code counts as broken
     sources: tuple[str, ...] = field(default=("defaults",), compare=False)
 
     @property
@@ -54,7 +56,7 @@ class Settings:
 
 
 _TYPES = {"paths": list, "markers": list, "backup_patterns": list, "include_backups": bool,
-          "bulk_threshold": int}
+          "bulk_threshold": int, "strict": bool}
 
 
 def _apply(settings: Settings, table: dict[str, Any], source: str) -> Settings:

@@ -1,7 +1,8 @@
 """The one definition of a version's states, of "damaged", of "unreadable", and of the event kinds.
 
 Every module that asks "is this damaged?" imports the answer from here. ``unreadable`` (a missing or
-unreadable object) is never damaged and never healthy: it is counted apart.
+unreadable object) is never damaged and never healthy: it is counted apart; so is ``legacy`` (code born in
+an older or newer dialect than the running interpreter's), unless a scan is ``strict``.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ BROKEN = "broken"                # does not compile, no markers
 MARKED_BROKEN = "marked+broken"
 PLACEHOLDER = "placeholder"      # compiles, no marker, carries a mined placeholder signature (when hunted)
 UNREADABLE = "unreadable"        # the object could not be read: neither healthy nor damaged
+LEGACY = "legacy"                # does not compile only as Python 2 / newer-Python code, in a lineage that
+                                 # never compiled here (forensics.engine.legacy): reported apart, not damage
 
 STATES: tuple[str, ...] = (HEALTHY, MARKED, BROKEN, MARKED_BROKEN)
 DAMAGED_STATES: frozenset[str] = frozenset({MARKED, BROKEN, MARKED_BROKEN, PLACEHOLDER})

@@ -19,7 +19,8 @@ import pandas as pd
 
 from forensics.errors import ForensicsError
 from forensics.report.parameters import PROJECT_ROOT, Parameters
-from forensics.engine.states import DAMAGED_STATES
+from forensics.analyses.error_kinds import error_kind_breakdown
+from forensics.engine.states import DAMAGED_STATES, LEGACY
 
 REPORT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "00_incident_report.ipynb"
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.IGNORECASE)
@@ -51,6 +52,10 @@ class IncidentReport:
         lines.append(f"- **Culprits:** {c.get('bulk_commit', 0)} bulk commits, {c.get('wave', 0)} waves, "
                      f"{c.get('breaker', 0)} other breakers, {c.get('script', 0)} scripts, "
                      f"{c.get('backup_set', 0)} backup sets")
+        kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in h.get("error_kinds", {}).items())
+        lines.append(f"- **Compile errors now, by kind:** {kinds or 'none'}"
+                     + (f"; {h['legacy_now']} of them legacy (code of another Python dialect, never compiled here: "
+                        "not damage)" if h.get("legacy_now") else ""))
         lines.append(f"- **Tests lost:** {h['tests_lost']}")
         lines.append(f"- **Restorable with high confidence:** {h['restorable_high']} of {h['damaged_now']} "
                      f"({', '.join(f'{n} {k}' for k, n in h['restore_by_confidence'].items())})")
@@ -89,7 +94,10 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
         "paths_in_scope": int(len(subj)),
         "damaged_now": int(subj["state"].isin(DAMAGED_STATES).sum()),
         "marked_now": int((subj["markers"] > 0).sum()),
-        "broken_now": int((~subj["compiles"].astype(bool)).sum()),
+        "broken_now": int((~subj["compiles"].astype(bool) & (subj["state"] != LEGACY)).sum()),
+        "legacy_now": int((subj["state"] == LEGACY).sum()),
+        "error_kinds": {r.error_kind: int(r.paths_now) for r in error_kind_breakdown(result).itertuples(index=False)
+                        if r.error_kind != "*" and r.paths_now},
         "root_cause": None if top is None else {
             "sha": top["root_cause"], "subject": top["subject"], "author": top["author"],
             "committed_at": _iso(top["committed_at"]), "paths": int(top["paths"])},

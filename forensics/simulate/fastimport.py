@@ -33,12 +33,24 @@ class Identity:
     tz: str  # "+0200"
 
 
+@dataclass
+class RawHeader:
+    """A commit's identities exactly as written: ``author``/``committer`` are ``name <email> epoch tz``
+    bytes (any bytes, any epoch, any offset git's ``raw-permissive`` date format takes), ``encoding``
+    the commit's declared encoding (``i18n.commitEncoding``), if any."""
+
+    author: bytes
+    committer: bytes
+    encoding: str | None = None
+
+
 class FastImport:
-    """Streams commits into ``git fast-import`` running in ``repo``."""
+    """Streams commits into ``git fast-import`` running in ``repo`` (dates ``raw-permissive``: what git
+    stores, checked by nothing, as old importers wrote them)."""
 
     def __init__(self, repo: str, marks_file: str) -> None:
         self.proc = subprocess.Popen(["git", "-C", repo, "fast-import", "--quiet", "--done",
-                                      f"--export-marks={marks_file}"],
+                                      "--date-format=raw-permissive", f"--export-marks={marks_file}"],
                                      stdin=subprocess.PIPE, env=git_env())
         assert self.proc.stdin is not None
         self.out: IO[bytes] = self.proc.stdin
@@ -49,11 +61,16 @@ class FastImport:
         self.out.write(b"\n")
 
     def commit(self, ref: str, mark: int, who: Identity, when: int, message: str, parents: list[int],
-               ops: list[tuple[str, str, bytes | None]]) -> None:
+               ops: list[tuple[str, str, bytes | None]], raw: RawHeader | None = None) -> None:
         w = self.out.write
         w(f"commit {ref}\nmark :{mark}\n".encode())
-        w(f"author {who.name} <{who.email}> {when} {who.tz}\n".encode())
-        w(f"committer {who.name} <{who.email}> {when} {who.tz}\n".encode())
+        if raw is not None:
+            w(b"author " + raw.author + b"\ncommitter " + raw.committer + b"\n")
+            if raw.encoding:
+                w(f"encoding {raw.encoding}\n".encode())
+        else:
+            w(f"author {who.name} <{who.email}> {when} {who.tz}\n".encode())
+            w(f"committer {who.name} <{who.email}> {when} {who.tz}\n".encode())
         self._data(message.encode())
         if parents:
             w(f"from :{parents[0]}\n".encode())

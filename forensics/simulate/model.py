@@ -16,6 +16,9 @@ AUTHORS = {
     "dave": Identity("Dave Iyer", "dave@example.com", "+0530"),
     "erin": Identity("ci-autofix", "autofix-bot@example.com", "+0000"),
     "frank": Identity("Frank Novak", "frank@example.com", "-0400"),
+    # used only by the realistic preset (the demo never names them, so its SHAs do not change)
+    "bot": Identity("deploy-bot", "deploy-bot@example.com", "+0000"),
+    "gina": Identity("Gina Rossi", "gina@example.com", "+0100"),
 }
 
 
@@ -27,16 +30,20 @@ def is_subject(path: str) -> bool:
     return not any("backup" in d.lower() for d in dirs) and ".backup" not in name.lower()
 
 
+NOT_DAMAGED = ("healthy", "legacy")   # legacy: another dialect's code, born that way (not damage)
+
+
 def _events(kind: str, old: "Version | None", new: "Version | None") -> tuple[str, ...]:
     if kind in ("A", "C"):
-        return ("added_damaged",) if new is not None and new.state != "healthy" else ()
+        return ("added_damaged",) if new is not None and new.state not in NOT_DAMAGED else ()
     if kind == "D":
-        return ("deleted_damaged",) if old is not None and old.state != "healthy" else ()
+        return ("deleted_damaged",) if old is not None and old.state not in NOT_DAMAGED else ()
     assert old is not None and new is not None
     out = []
-    if old.compiles and not new.compiles:
+    old_ok, new_ok = old.compiles or old.state == "legacy", new.compiles or new.state == "legacy"
+    if old_ok and not new_ok:
         out.append("broke")
-    if not old.compiles and new.compiles:
+    if not old_ok and new_ok:
         out.append("healed")
     if old.markers == 0 and new.markers > 0:
         out.append("marked")
@@ -73,6 +80,7 @@ class Commit:
     changes: list[tuple[str, str, str, tuple[str, ...]]]   # (path, old_path, kind, events)
     paths_changed: int
     role: str = ""
+    raw: Any = None          # a RawHeader: identities and dates written as given (odd encodings, odd dates)
 
     @property
     def mark(self) -> int:
@@ -91,6 +99,11 @@ class Model:
     now: datetime | None = None
     verify_every: int = 1     # cross-check every Nth version with compile() (1: all of them)
     made: int = 0
+    # when set, decides instead of verify_every which versions compile() cross-checks:
+    # verify(made, content_model, previous_version) -> bool
+    verify: Any = None
+    verified: int = 0
+    checked: set = field(default_factory=set)   # blobs compile() already checked (with ``verify``)
 
     def __post_init__(self) -> None:
         self.now = self.start
@@ -109,7 +122,14 @@ class Model:
         data = model.render()
         python = getattr(model, "python", True)
         self.made += 1
-        check = python and self.made % self.verify_every == 0
+        if self.verify is not None:
+            bid = blob_id(data)
+            check = python and bid not in self.checked and self.verify(self.made, model, prev)
+            if check:
+                self.checked.add(bid)
+        else:
+            check = python and self.made % self.verify_every == 0
+        self.verified += check
         compiles = (_really_compiles(data) if check else model.compiles) if python else True
         if python and compiles != model.compiles:
             raise AssertionError(f"simulator model of {path} says compiles={model.compiles}, compile() says {compiles}")

@@ -97,3 +97,14 @@ def test_a_failed_run_still_writes_a_page_showing_where(incident, tmp_path):
     assert "the report failed in cell" in proc.stderr and "injected fault" in proc.stderr
     html = (out / "incident_report.html").read_text()
     assert "injected fault at report.build" in html and "An Exception was encountered" in html
+
+
+def test_the_report_shows_the_error_kind_breakdown_the_cli_counts(incident, report, tmp_path):
+    head = json.loads((report / "report.json").read_text())
+    run_cli("census", incident["repo"], "--error-kinds", "--csv", str(tmp_path / "k.csv"), "--no-cache", "-q")
+    kinds = pd.read_csv(tmp_path / "k.csv")
+    kinds = kinds[(kinds["error_kind"] != "*") & (kinds["paths_now"] > 0)]
+    assert head["error_kinds"] == dict(zip(kinds["error_kind"], kinds["paths_now"].astype(int)))
+    assert sum(head["error_kinds"].values()) == head["broken_now"] and head["legacy_now"] == 0
+    html = (report / "incident_report.html").read_text()
+    assert "Compile errors now, by kind:" in html and "invalid decimal literal" in html
