@@ -5,8 +5,10 @@ import pandas as pd
 
 from forensics.engine.gitdata import path_bytes
 from forensics.engine.health import HEALTHY, UNREADABLE
+from forensics.engine.states import PLACEHOLDER
 
-CENSUS_COLUMNS = ["directory", "total", "healthy", "marked", "broken", "damaged", "pct_damaged", "unreadable"]
+CENSUS_COLUMNS = ["directory", "total", "healthy", "marked", "broken", "damaged", "pct_damaged", "unreadable",
+                  "placeholder"]
 
 
 def directory_of(path: str, depth: int) -> str:
@@ -23,7 +25,8 @@ def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
     Columns: CENSUS_COLUMNS. ``marked`` counts paths with markers > 0 and ``broken`` paths that do not
     compile, whatever the other signal says; ``damaged`` counts paths with either (once);
     ``pct_damaged`` is 100 * damaged / total, one decimal; ``unreadable`` counts paths whose object is
-    missing (in no other column but ``total``). With ``tiers``, rows are priority tiers instead of
+    missing (in no other column but ``total``). ``placeholder`` counts paths in that state (only when
+    placeholder signatures are hunted: ``--signatures-from``); they count in ``damaged`` too. With ``tiers``, rows are priority tiers instead of
     directories (the ``directory`` column holds e.g. ``P0 golden path``)."""
     subjects = result.subjects if hasattr(result, "subjects") else result
     s = subjects.copy()
@@ -36,18 +39,21 @@ def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
         s["directory"] = s["path"].map(lambda p: directory_of(p, depth))
     s["_marked"] = readable & (s["markers"].fillna(0) > 0)
     s["_broken"] = readable & ~s["compiles"].fillna(True).astype(bool)
-    s["_damaged"] = s["_marked"] | s["_broken"]
+    s["_placeholder"] = s["state"] == PLACEHOLDER
+    s["_damaged"] = s["_marked"] | s["_broken"] | s["_placeholder"]
     s["_healthy"] = readable & (s["state"] == HEALTHY)
     s["_unreadable"] = ~readable
     grouped = s.groupby("directory", sort=True).agg(
         total=("path", "size"), healthy=("_healthy", "sum"), marked=("_marked", "sum"),
         broken=("_broken", "sum"), damaged=("_damaged", "sum"), unreadable=("_unreadable", "sum"),
+        placeholder=("_placeholder", "sum"),
     ).reset_index()
     total = pd.DataFrame([{"directory": "*", "total": len(s), "healthy": int(s["_healthy"].sum()),
                            "marked": int(s["_marked"].sum()), "broken": int(s["_broken"].sum()),
-                           "damaged": int(s["_damaged"].sum()), "unreadable": int(s["_unreadable"].sum())}])
+                           "damaged": int(s["_damaged"].sum()), "unreadable": int(s["_unreadable"].sum()),
+                           "placeholder": int(s["_placeholder"].sum())}])
     out = pd.concat([total, grouped], ignore_index=True)
-    for col in ("total", "healthy", "marked", "broken", "damaged", "unreadable"):
+    for col in ("total", "healthy", "marked", "broken", "damaged", "unreadable", "placeholder"):
         out[col] = out[col].astype("int64")
     out["pct_damaged"] = (100.0 * out["damaged"] / out["total"].where(out["total"] > 0)).round(1).fillna(0.0)
     out["directory"] = out["directory"].astype(object)
