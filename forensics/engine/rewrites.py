@@ -182,32 +182,50 @@ def substitutions(old: str, new: str) -> list[tuple[str, str]]:
     return out
 
 
+def _alike(a: str, b: str) -> float:
+    """How alike two stripped lines are: the better of the character and the token ratios (a
+    placeholder rewrite changes many characters but one token)."""
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    r = sm.ratio()
+    if r >= _MIN_PAIR_RATIO:
+        return r
+    ta, tb = [t.text for t in _tokens(a)], [t.text for t in _tokens(b)]
+    return max(r, difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio() if ta and tb else 0.0)
+
+
 def _split_prefix(commented: str, code: str, hint: str | None) -> tuple[str, str] | None:
     """(prefix, inner) of a comment line that holds ``code`` (perhaps rewritten) after a prefix:
     ``# REMOVED_SYNTAX_ERROR: assert x == "formatted_string"`` -> the marker prefix and the inner
-    code. None when no split leaves text that resembles ``code``."""
+    code. None when no split leaves text that resembles ``code``. Tried in turn: ``hint`` (the
+    prefix of an earlier line), ``code`` verbatim at the end, the first split whose inner text
+    starts like ``code``, then the split most like ``code``."""
     if hint and commented.startswith(hint) and commented[len(hint):].strip():
         inner = commented[len(hint):]
-        if inner == code or difflib.SequenceMatcher(None, code, inner, autojunk=False).ratio() >= _MIN_PAIR_RATIO:
+        if inner == code or _alike(code, inner) >= _MIN_PAIR_RATIO:
             return hint, inner
     if commented.endswith(code) and len(commented) > len(code):
         return commented[: len(commented) - len(code)], code
-    best: tuple[float, int] | None = None
+    splits = []
     for k, ch in enumerate(commented[:_PREFIX_SCAN]):
-        if ch not in " :#" or k + 1 >= len(commented):
-            continue
-        inner = commented[k + 1:].lstrip()
-        if not inner:
-            continue
+        if ch in " :#" and commented[k + 1:].strip():
+            inner = commented[k + 1:].lstrip()
+            if not splits or splits[-1] != inner:
+                splits.append(inner)
+    head = _tokens(code)[:1]
+    for inner in splits:
+        if head and inner.startswith(head[0].text) and _alike(code, inner) >= _MIN_PAIR_RATIO:
+            return commented[: len(commented) - len(inner)], inner
+    best: tuple[float, str] | None = None
+    for inner in splits:
         sm = difflib.SequenceMatcher(None, code, inner, autojunk=False)
         if best is not None and sm.quick_ratio() <= best[0]:
             continue
         r = sm.ratio()
         if best is None or r > best[0]:
-            best = (r, len(commented) - len(inner))
-    if best is None or best[0] < _MIN_PAIR_RATIO:
+            best = (r, inner)
+    if best is None or _alike(code, best[1]) < _MIN_PAIR_RATIO:
         return None
-    return commented[: best[1]], commented[best[1]:]
+    return commented[: len(commented) - len(best[1])], best[1]
 
 
 def line_rewrites(old: str, new: str, hint: str | None = None) -> list[Rewrite]:
@@ -249,8 +267,7 @@ def _similar(o: str, n: str) -> float:
     if n.startswith("#") and not o.startswith("#"):
         split = _split_prefix(n, o, None)
         n = split[1] if split else n
-    sm = difflib.SequenceMatcher(None, o, n, autojunk=False)
-    return sm.ratio() if sm.quick_ratio() >= _MIN_PAIR_RATIO else 0.0
+    return _alike(o, n)
 
 
 def _pair_block(olds: list[str], news: list[str]) -> Iterable[tuple[str | None, str | None]]:
