@@ -16,7 +16,7 @@ import pandas as pd
 from forensics.analyses.signatures import (DEFAULT_BUDGET_SECONDS, MAX_BACKGROUND_RATE, commit_signatures,
                                            specific_markers)
 from forensics.engine.events import Lineage
-from forensics.engine.placeholders import compile_patterns, placeholder_lines
+from forensics.engine.placeholders import Probe, compile_probes, placeholder_lines
 from forensics.engine.states import PLACEHOLDER
 
 HUNT_COLUMNS = ["path", "state", "signatures", "lines", "brought_by", "brought_at", "surfaced_by", "surfaced_at",
@@ -34,8 +34,9 @@ class Hunted:
     since: pd.Timestamp
 
     @property
-    def patterns(self) -> list[str]:
-        return self.specific["marker"].tolist()
+    def probes(self) -> list[Probe]:
+        """What to look for in versions: each specific signature's marker regex and result text."""
+        return [Probe(m, r) for m, r in zip(self.specific["marker"], self.specific["result"])]
 
 
 def mine(result, shas: list[str], max_rate: float = MAX_BACKGROUND_RATE, min_files: int = 2,
@@ -64,12 +65,12 @@ def hunt(result, hunted: Hunted, read: Callable[[list[str]], dict[str, bytes | N
     spec = hunted.specific
     if not len(spec):
         return pd.DataFrame(columns=HUNT_COLUMNS)
-    compiled = compile_patterns(spec["marker"])
-    names = dict(zip(spec["marker"], spec["signature"]))
+    compiled = compile_probes(hunted.probes)
+    names = {Probe(m, r): sig for m, r, sig in zip(spec["marker"], spec["result"], spec["signature"])}
     markers = result.settings.rules.compiled_markers
     subj = result.subjects
     blobs = read(sorted(set(subj["blob"])))
-    found: dict[str, tuple[list[str], list[int]]] = {}
+    found: dict[str, tuple[list[Probe], list[int]]] = {}
     for path, blob in zip(subj["path"], subj["blob"]):
         data = blobs.get(blob)
         if data is None:
@@ -77,9 +78,8 @@ def hunt(result, hunted: Hunted, read: Callable[[list[str]], dict[str, bytes | N
         text = data.decode("utf-8", "replace")
         live = placeholder_lines(text, compiled, markers)
         if live:
-            lines = text.splitlines()
-            pats = [p for p in compiled if any(p.search(lines[i - 1]) for i in live)]
-            found[path] = ([p.pattern for p in pats], live)
+            carried = list(dict.fromkeys(p for got in live.values() for p in got))
+            found[path] = (carried, sorted(live))
     if not found:
         return pd.DataFrame(columns=HUNT_COLUMNS)
     history = _History(result, set(found), read)
@@ -88,7 +88,7 @@ def hunt(result, hunted: Hunted, read: Callable[[list[str]], dict[str, bytes | N
     now = subj.set_index("path")
     for path, (pats, live) in found.items():
         row = now.loc[path]
-        brought, surfaced = history.arrival(path, row["blob"], compile_patterns(pats), markers)
+        brought, surfaced = history.arrival(path, row["blob"], compile_probes(pats), markers)
         state = PLACEHOLDER if bool(row["compiles"]) and int(row["markers"]) == 0 else row["state"]
         rows.append({"path": path, "state": state, "signatures": "; ".join(names[p] for p in pats),
                      "lines": len(live), "brought_by": brought, "brought_at": when.get(brought, pd.NaT),
@@ -133,7 +133,7 @@ class _History:
             if ch is None:
                 break
             text = self._text(blob)
-            if not any(p.search(text) for p in patterns):
+            if not any(p.rx.search(text) for p in patterns):
                 break
             brought = ch.sha
             live_run = live_run and bool(placeholder_lines(text, patterns, markers))

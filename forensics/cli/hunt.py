@@ -35,7 +35,7 @@ def with_hunted_placeholders(result, args: argparse.Namespace):
 
     culprit = resolve_culprit(result, args.signatures_from, True, cache=False if args.no_cache else args.cache)
     hunted = mine(result, culprit.shas, MAX_BACKGROUND_RATE, changes=culprit.changes, since=culprit.since)
-    return with_placeholders(result, hunted.patterns, culprit.since)
+    return with_placeholders(result, hunted.probes, culprit.since)
 
 
 def register(sub) -> None:

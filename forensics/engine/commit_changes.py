@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from forensics.errors import GitFailed
 from forensics.engine.git import NULL_SHA, Repository, display_path, parse_raw_diff
 from forensics.engine.history import CHANGE_COLUMNS, PathScope
 from forensics.engine.settings import Settings
@@ -33,8 +34,12 @@ def commit_changes(repo: Repository, sha: str, settings: Settings) -> CommitChan
     head = repo.run("show", "-s", "--no-color", "--format=%cI%x1f%s", sha, "--", what="show").decode(
         "utf-8", "replace").strip()
     committed, _, subject = head.partition("\x1f")
-    raw = repo.run("diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--root", "-c", "-M", "--no-commit-id",
-                   "--no-color", "--no-ext-diff", "--no-relative", sha, "--", what="diff-tree")
+    args = ["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--root", "-c", "--no-commit-id", "--no-color",
+            "--no-ext-diff", "--no-relative"]
+    try:
+        raw = repo.run(*args, "-M", "-C", sha, "--", what="diff-tree")
+    except GitFailed:   # a missing blob breaks rename detection, as in the history walk
+        raw = repo.run(*args, "--no-renames", sha, "--", what="diff-tree")
     scope = PathScope(settings.pathspec, settings.rules, settings.include_backups)
     rows = []
     for status, old_mode, new_mode, old_blob, new_blob, old_path, new_path in parse_raw_diff(raw):

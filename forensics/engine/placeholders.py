@@ -11,53 +11,122 @@ healthy lines before it (almost) never carry them. Judgments are cached per (blo
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
-from dataclasses import replace
+import tokenize
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import pandas as pd
 
 from forensics.engine.events import derive_events
+from forensics.engine.rewrites import token_texts
 from forensics.engine.states import HEALTHY, PLACEHOLDER
 
-_MEMO: dict[tuple[str, str], int] = {}   # (pattern-set key, blob) -> placeholder lines
+_MEMO: dict[tuple[str, str], int] = {}   # (probe-set key, blob) -> placeholder lines
 
 
-def patterns_key(patterns: Iterable[str]) -> str:
-    """A short stable id of a set of placeholder patterns."""
-    return hashlib.sha256(json.dumps(sorted(set(patterns))).encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class Probe:
+    """One placeholder signature to look for: ``pattern`` (its marker regex, a fast first filter)
+    and ``result`` (the literal text the rewrite produced, matched as whole Python tokens, so the
+    placeholder quoted inside another string, as a fixer script's constant, does not count)."""
+
+    pattern: str
+    result: str
 
 
-def placeholder_lines(text: str, patterns: list[re.Pattern[str]], markers: Iterable[re.Pattern[str]]) -> list[int]:
-    """1-based numbers of the lines that match a placeholder pattern and no marker pattern."""
-    if not any(p.search(text) for p in patterns):
-        return []
-    markers = list(markers)
+@dataclass(frozen=True)
+class _Compiled:
+    rx: re.Pattern[str]
+    tokens: tuple[str, ...]       # empty: the regex alone decides (a comment-like result)
+    probe: Probe
+
+
+def probes_key(probes: Iterable[Probe]) -> str:
+    """A short stable id of a set of probes."""
+    return hashlib.sha256(json.dumps(sorted({(p.pattern, p.result) for p in probes})).encode()).hexdigest()[:16]
+
+
+def compile_probes(probes: Iterable[Probe]) -> list[_Compiled]:
+    """Probes ready to use (a bad regex raises :class:`forensics.errors.BadPattern`)."""
+    from forensics.engine.health import compile_markers
+
     out = []
-    for i, line in enumerate(text.splitlines(), 1):
-        if any(p.search(line) for p in patterns) and not any(m.search(line) for m in markers):
-            out.append(i)
+    for probe in dict.fromkeys(probes):
+        rx = compile_markers([probe.pattern])[0]
+        toks = () if probe.result.lstrip().startswith("#") else tuple(token_texts(probe.result))
+        out.append(_Compiled(rx, toks, probe))
     return out
 
 
-def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
-    from forensics.engine.health import compile_markers
-
-    pats = list(dict.fromkeys(patterns))
-    return list(compile_markers(pats)) if pats else []
+def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
+    n = len(sub)
+    return any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
 
 
-def with_placeholders(result, patterns: list[str], since: pd.Timestamp | None = None):
-    """A copy of ``result`` (a ScanResult) whose healthy versions carrying ``patterns`` on non-marker
+def _line_tokens(text: str) -> dict[int, list[str]] | None:
+    """Token texts by the line each token starts on (a multi-line string belongs to its first line,
+    so the lines inside it carry nothing); None when the file cannot be tokenized."""
+    lines = text.splitlines(keepends=True)
+    out: dict[int, list[str]] = {}
+    depth, fstart = 0, (0, 0)
+    fs_start, fs_end = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            if fs_start is not None and tok.type == fs_start:
+                depth += 1
+                if depth == 1:
+                    fstart = tok.start
+                continue
+            if depth:
+                if tok.type == fs_end:
+                    depth -= 1
+                    if depth == 0:
+                        (r0, c0), (r1, c1) = fstart, tok.end
+                        body = lines[r0 - 1][c0:c1] if r0 == r1 else lines[r0 - 1][c0:]
+                        out.setdefault(r0, []).append(body)
+                continue
+            out.setdefault(tok.start[0], []).append(tok.string)
+    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
+        return None
+    return out
+
+
+def placeholder_lines(text: str, probes: list[_Compiled], markers: Iterable[re.Pattern[str]]) -> dict[int, list[Probe]]:
+    """The lines (1-based) that carry a probe and match no marker pattern, with the probes each carries."""
+    if not any(p.rx.search(text) for p in probes):
+        return {}
+    markers = list(markers)
+    by_line: dict[int, list[str]] | None | bool = False
+    out: dict[int, list[Probe]] = {}
+    for i, line in enumerate(text.splitlines(), 1):
+        hits = [p for p in probes if p.rx.search(line)]
+        if not hits or any(m.search(line) for m in markers):
+            continue
+        if any(p.tokens for p in hits):
+            if by_line is False:
+                by_line = _line_tokens(text)
+            toks = by_line.get(i, []) if isinstance(by_line, dict) else token_texts(line)
+            hits = [p for p in hits if not p.tokens or _contains(toks, p.tokens)]
+        if hits:
+            out[i] = [p.probe for p in hits]
+    return out
+
+
+def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = None):
+    """A copy of ``result`` (a ScanResult) whose healthy versions carrying ``probes`` on non-marker
     lines are ``placeholder``; events, tree and chains recomputed from them. ``versions`` gains
     ``placeholder_lines``; ``manifest`` records ``placeholder_patterns`` and ``placeholder_versions``.
     ``since``: only versions written by commits at or after this time (UTC), plus those at the
     revision, are looked at (default: all)."""
     from forensics.engine.scan import _with_health
 
-    compiled = compile_patterns(patterns)
-    key = patterns_key(patterns)
+    compiled = compile_probes(probes)
+    key = probes_key(probes)
     versions = result.versions.copy()
     healthy = set(versions.loc[versions["state"] == HEALTHY, "blob"])
     ch = result.changes[result.changes["new_blob"] != ""]
@@ -77,7 +146,7 @@ def with_placeholders(result, patterns: list[str], since: pd.Timestamp | None = 
     versions.loc[hit, "state"] = PLACEHOLDER
     events = derive_events(result.changes, versions, result.commits)
     tree = _with_health(result.tree[["path", "blob", "mode", "is_backup"]], versions)
-    manifest = dict(result.manifest, placeholder_patterns=list(dict.fromkeys(patterns)),
+    manifest = dict(result.manifest, placeholder_patterns=[p.pattern for p in dict.fromkeys(probes)],
                     placeholder_versions=int(hit.sum()), events=int(len(events)))
     subjects = tree[~tree["is_backup"]]
     from forensics.engine.states import DAMAGED_STATES

@@ -109,6 +109,11 @@ def _tokens(line: str) -> list[_Tok]:
     return toks
 
 
+def token_texts(line: str) -> list[str]:
+    """The token texts of one line (stripped), f-strings whole; see :func:`_tokens`."""
+    return [t.text for t in _tokens(line.strip())]
+
+
 def _widen(otoks: list[_Tok], ntoks: list[_Tok], i1: int, i2: int, j1: int, j2: int) -> tuple[int, int, int, int]:
     """Widen a substitution to the bracket pair around it when it fills the brackets: a list
     literal rewritten is ``[...] -> [item for item in []]``, not its inside. Calls keep their name."""
