@@ -61,13 +61,19 @@ def _general(text: str) -> str:
 
 
 def _word_bounded(text: str) -> str:
-    """``text`` escaped, with ``\\b`` where it starts or ends inside a word (``websocket_core`` does
-    not match ``websocket_core_x``)."""
+    """``text`` escaped, bounded like a token: ``\\b`` where it starts or ends inside a word
+    (``websocket_core`` does not match ``websocket_core_x``), and no quote or backslash next to a
+    string literal's quotes (``"formatted_string"`` does not match ``'"formatted_string"'``, a
+    script's constant naming the placeholder)."""
     out = _escape(text)
     if text[:1].isalnum() or text[:1] == "_":
         out = r"\b" + out
+    elif text[:1] in "'\"":
+        out = r"(?<![\w\\'\"])" + out
     if text[-1:].isalnum() or text[-1:] == "_":
         out += r"\b"
+    elif text[-1:] in "'\"":
+        out += r"(?!['\"\w])"
     return out
 
 
