@@ -107,9 +107,17 @@ class _History:
         ch = result.changes[~result.changes["is_backup"]]
         self.lineage = Lineage(ch, result.versions)
         self.rev_order = result.rev_order
-        mine_ = ch[ch["path"].isin(paths) | ch["old_path"].isin(paths)]
+        # the paths' earlier names too (renames, copies), so one read covers every lineage
+        moved = ch[(ch["old_path"] != ch["path"]) & (ch["old_path"] != "")]
+        names, grown = set(paths), True
+        while grown:
+            more = set(moved.loc[moved["path"].isin(names), "old_path"]) - names
+            names |= more
+            grown = bool(more)
+        mine_ = ch[ch["path"].isin(names)]
         self.read = read
         self.texts: dict[str, str] = {}
+        self.live: dict[str, bool] = {}
         self._load(set(mine_["old_blob"]) | set(mine_["new_blob"]))
 
     def _load(self, blobs: set[str]) -> None:
@@ -136,7 +144,10 @@ class _History:
             if not any(p.rx.search(text) for p in patterns):
                 break
             brought = ch.sha
-            live_run = live_run and bool(placeholder_lines(text, patterns, markers))
+            if live_run:
+                if blob not in self.live:
+                    self.live[blob] = bool(placeholder_lines(text, patterns, markers))
+                live_run = self.live[blob]
             if live_run:
                 surfaced = ch.sha
             if ch.kind == "A" or not ch.old_blob:

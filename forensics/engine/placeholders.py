@@ -66,15 +66,17 @@ def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
     return any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
 
 
-def _line_tokens(text: str) -> dict[int, list[str]] | None:
-    """Token texts by the line each token starts on (a multi-line string belongs to its first line,
-    so the lines inside it carry nothing); None when the file cannot be tokenized."""
+def _line_tokens(text: str, last: int) -> dict[int, list[str]] | None:
+    """Token texts by the line each token starts on, up to line ``last`` (a multi-line string belongs
+    to its first line, so the lines inside it carry nothing); None when the file cannot be tokenized."""
     lines = text.splitlines(keepends=True)
     out: dict[int, list[str]] = {}
     depth, fstart = 0, (0, 0)
     fs_start, fs_end = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.start[0] > last:
+                break
             if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
                 continue
             if fs_start is not None and tok.type == fs_start:
@@ -101,17 +103,17 @@ def placeholder_lines(text: str, probes: list[_Compiled], markers: Iterable[re.P
     if not any(p.rx.search(text) for p in probes):
         return {}
     markers = list(markers)
-    by_line: dict[int, list[str]] | None | bool = False
-    out: dict[int, list[Probe]] = {}
-    for i, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    candidates: dict[int, list[_Compiled]] = {}
+    for i, line in enumerate(lines, 1):
         hits = [p for p in probes if p.rx.search(line)]
-        if not hits or any(m.search(line) for m in markers):
-            continue
-        if any(p.tokens for p in hits):
-            if by_line is False:
-                by_line = _line_tokens(text)
-            toks = by_line.get(i, []) if isinstance(by_line, dict) else token_texts(line)
-            hits = [p for p in hits if not p.tokens or _contains(toks, p.tokens)]
+        if hits and not any(m.search(line) for m in markers):
+            candidates[i] = hits
+    by_line = _line_tokens(text, max(candidates)) if any(p.tokens for h in candidates.values() for p in h) else {}
+    out: dict[int, list[Probe]] = {}
+    for i, hits in candidates.items():
+        toks = by_line.get(i, []) if by_line is not None else token_texts(lines[i - 1])
+        hits = [p for p in hits if not p.tokens or _contains(toks, p.tokens)]
         if hits:
             out[i] = [p.probe for p in hits]
     return out
