@@ -63,17 +63,22 @@ def _general(text: str) -> str:
 def _word_bounded(text: str) -> str:
     """``text`` escaped, bounded like a token: ``\\b`` where it starts or ends inside a word
     (``websocket_core`` does not match ``websocket_core_x``), and no quote or backslash next to a
-    string literal's quotes (``"formatted_string"`` does not match ``'"formatted_string"'``, a
-    script's constant naming the placeholder)."""
+    string literal's quotes, and no quote around other text (``"formatted_string"`` does not match
+    ``'"formatted_string"'``, nor ``[item for item in []]`` match ``"[item for item in []]"``: a
+    script's constants naming the placeholders)."""
     out = _escape(text)
     if text[:1].isalnum() or text[:1] == "_":
         out = r"\b" + out
     elif text[:1] in "'\"":
         out = r"(?<![\w\\'\"])" + out
+    elif text[:1]:
+        out = r"(?<![\\'\"])" + out
     if text[-1:].isalnum() or text[-1:] == "_":
         out += r"\b"
     elif text[-1:] in "'\"":
         out += r"(?!['\"\w])"
+    elif text[-1:]:
+        out += r"(?![\\'\"])"
     return out
 
 
