@@ -35,7 +35,12 @@ def with_hunted_placeholders(result, args: argparse.Namespace):
 
     culprit = resolve_culprit(result, args.signatures_from, True, cache=False if args.no_cache else args.cache)
     hunted = mine(result, culprit.shas, MAX_BACKGROUND_RATE, changes=culprit.changes, since=culprit.since)
-    return with_placeholders(result, hunted.probes, culprit.since)
+    store = None
+    if not args.no_cache:
+        from forensics.engine.cache import ScanCache, default_root
+
+        store = ScanCache(args.cache or default_root(), result.repo.common_dir)
+    return with_placeholders(result, hunted.probes, culprit.since, store)
 
 
 def register(sub) -> None:

@@ -119,12 +119,13 @@ def placeholder_lines(text: str, probes: list[_Compiled], markers: Iterable[re.P
     return out
 
 
-def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = None):
+def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = None, store=None):
     """A copy of ``result`` (a ScanResult) whose healthy versions carrying ``probes`` on non-marker
     lines are ``placeholder``; events, tree and chains recomputed from them. ``versions`` gains
     ``placeholder_lines``; ``manifest`` records ``placeholder_patterns`` and ``placeholder_versions``.
     ``since``: only versions written by commits at or after this time (UTC), plus those at the
-    revision, are looked at (default: all)."""
+    revision, are looked at (default: all). ``store``: a :class:`forensics.engine.cache.ScanCache`
+    keeping the judgments (blob -> placeholder lines) per rules and probe set across runs."""
     from forensics.engine.scan import _with_health
 
     compiled = compile_probes(probes)
@@ -136,6 +137,11 @@ def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = 
         when = result.commits.set_index("sha")["committed_at"]
         ch = ch[ch["sha"].map(when) >= since]
     wanted = (set(ch["new_blob"]) | set(result.tree["blob"])) & healthy
+    fingerprint = f"placeholders-{result.settings.rules.fingerprint()}-{key}"
+    if store is not None:
+        saved = store.load_versions(fingerprint)
+        if saved is not None:
+            _MEMO.update({(key, b): int(n) for b, n in zip(saved["blob"], saved["placeholder_lines"])})
     counts = {b: _MEMO[(key, b)] for b in wanted if (key, b) in _MEMO}
     todo = sorted(wanted - set(counts))
     markers = result.settings.rules.compiled_markers
@@ -143,6 +149,9 @@ def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = 
         for blob, data in result.read_blobs(todo[i:i + 500]).items():
             n = len(placeholder_lines(data.decode("utf-8", "replace"), compiled, markers)) if data is not None else 0
             _MEMO[(key, blob)] = counts[blob] = n
+    if store is not None and todo:
+        store.save_versions(fingerprint, pd.DataFrame({"blob": pd.Series(todo, dtype=object),
+                                                       "placeholder_lines": [counts[b] for b in todo]}))
     versions["placeholder_lines"] = versions["blob"].map(counts).fillna(0).astype("int64")
     hit = versions["placeholder_lines"] > 0
     versions.loc[hit, "state"] = PLACEHOLDER

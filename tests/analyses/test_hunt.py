@@ -124,3 +124,14 @@ def test_hunted_placeholders_do_not_count_a_string_that_quotes_them(scanned):
             'values = [item for item in []]\n')
     got = placeholder_lines(text, probes, scanned.settings.rules.compiled_markers)
     assert sorted(got) == [4, 6]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["hunt", "--from", "no-such-commit"], "no-such-commit"),
+    (["hunt", "--from", "HEAD", "--max-background", "2"], "--max-background"),
+    (["signatures", "--commit", "HEAD", "--min-files", "0"], "--min-files"),
+])
+def test_bad_hunt_and_signatures_input_is_one_line_and_exit_2(repo, args, says):
+    proc = run_cli(args[0], repo, *args[1:], "--no-cache", "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and says in proc.stderr and "Traceback" not in proc.stderr
