@@ -141,6 +141,7 @@ def _balance(toks: list[_Tok], i1: int, i2: int) -> tuple[int, int]:
     """Grow ``toks[i1:i2]`` until its brackets pair up: a substitution never ends inside a bracket
     it opened nor starts after the bracket it closes."""
     closes = set(_OPEN_CLOSE.values())
+    start = (i1, i2)
     while True:
         depth, low = 0, 0
         for t in toks[i1:i2]:
@@ -150,6 +151,8 @@ def _balance(toks: list[_Tok], i1: int, i2: int) -> tuple[int, int]:
             i1 -= 1
         elif depth - low > 0 and i2 < len(toks):
             i2 += 1
+        elif low < 0 or depth - low > 0:
+            return start          # the line itself leaves a bracket open (a wrapped statement)
         else:
             return i1, i2
 

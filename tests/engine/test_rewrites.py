@@ -48,6 +48,8 @@ def test_a_changed_line_yields_its_minimal_token_substitution():
     assert [(r.signature, r.marker) for r in got] == [("'websocket' -> 'websocket_core'", r"\bwebsocket_core\b")]
     assert substitutions("call(a, b)", "call(c, d)") == [("a, b", "c, d")]
     assert substitutions("x = 1", "x = 2") == [("1", "2")]
+    # a statement wrapped over two lines leaves its bracket open: the substitution stays minimal
+    assert substitutions("assert sum(values) == 20", "assert (sum(values) ==") == [("", "("), ("20", "")]
     assert _sigs("x = 1", "x = 2") == []            # digits are generalised: no rewrite left
 
 
