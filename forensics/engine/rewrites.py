@@ -13,6 +13,7 @@ rewrite in a hundred files is one signature. Whole lines added or removed are si
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import re
 import tokenize
@@ -89,6 +90,7 @@ class _Tok:
     end: int
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _tokens(line: str) -> list[_Tok]:
     """Tokens of one stripped line with their columns. F-strings (3.12 token groups) are one token;
     a tail the tokenizer cannot read (an unterminated triple-quoted string) is one token."""
@@ -204,8 +206,10 @@ def substitutions(old: str, new: str) -> list[tuple[str, str]]:
 def _alike(a: str, b: str) -> float:
     """How alike two stripped lines are: the better of the character and the token ratios (a
     placeholder rewrite changes many characters but one token)."""
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    r = sm.ratio()
+    if a == b:
+        return 1.0
+    # the characters both share, as multisets (difflib's quick_ratio): cheap, and enough to pair lines
+    r = difflib.SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
     if r >= _MIN_PAIR_RATIO:
         return r
     ta, tb = [t.text for t in _tokens(a)], [t.text for t in _tokens(b)]
@@ -237,7 +241,8 @@ def _split_prefix(commented: str, code: str, hint: str | None) -> tuple[str, str
     best: tuple[float, str] | None = None
     for inner in splits:
         sm = difflib.SequenceMatcher(None, code, inner, autojunk=False)
-        if best is not None and sm.quick_ratio() <= best[0]:
+        q = sm.quick_ratio()
+        if q < _MIN_PAIR_RATIO or (best is not None and q <= best[0]):
             continue
         r = sm.ratio()
         if best is None or r > best[0]:
@@ -250,9 +255,14 @@ def _split_prefix(commented: str, code: str, hint: str | None) -> tuple[str, str
 def line_rewrites(old: str, new: str, hint: str | None = None) -> list[Rewrite]:
     """The rewrites one changed line shows (both sides compared stripped). ``hint``: a prefix seen
     on an earlier line of the same file, tried first."""
+    return list(_line_rewrites(old.strip(), new.strip(), hint))
+
+
+@functools.lru_cache(maxsize=1 << 16)   # a wave repeats the same line rewrite in many files
+def _line_rewrites(old: str, new: str, hint: str | None) -> tuple[Rewrite, ...]:
     o, n = old.strip(), new.strip()
     if o == n:
-        return []
+        return ()
     found: list[Rewrite] = []
     inner_o, inner_n = o, n
     if n.startswith("#") and not o.startswith("#"):
@@ -279,29 +289,40 @@ def line_rewrites(old: str, new: str, hint: str | None = None) -> list[Rewrite]:
             result = n_mid.strip()
             marker = _word_bounded(result) if len(result) >= 4 and not _DIGITS.search(result) else ""
             found.append(Rewrite("replaced", f"{go!r} -> {gn!r}", marker, result, o, n))
-    return found
+    return tuple(found)
 
 
-def _similar(o: str, n: str) -> float:
+def _similar(o: str, n: str, hint: str | None) -> tuple[float, str | None]:
+    """(how alike, the prefix split off ``n``) for an old line and a new one that may be it commented."""
+    prefix = None
     if n.startswith("#") and not o.startswith("#"):
-        split = _split_prefix(n, o, None)
-        n = split[1] if split else n
-    return _alike(o, n)
+        split = _split_prefix(n, o, hint)
+        if split:
+            prefix, n = split
+    return _alike(o, n), prefix
+
+
+_GOOD_PAIR = 0.6
 
 
 def _pair_block(olds: list[str], news: list[str]) -> Iterable[tuple[str | None, str | None]]:
-    """Pair the lines of an unequal replace block in order: each new line with the most similar
-    old line ahead (at least half alike), the rest added or removed."""
+    """Pair the lines of an unequal replace block in order: each new line with the first old line
+    ahead (within 20) that is clearly alike, else the most alike one (at least half alike); the
+    rest added or removed."""
     i = 0
+    hint: str | None = None
     for n in news:
-        best, at = 0.0, -1
+        best, at, best_prefix = 0.0, -1, None
         for k in range(i, min(len(olds), i + 20)):
-            r = _similar(olds[k], n)
+            r, prefix = _similar(olds[k], n, hint)
             if r > best:
-                best, at = r, k
+                best, at, best_prefix = r, k, prefix
+            if r >= _GOOD_PAIR:
+                break
         if at < 0 or best < _MIN_PAIR_RATIO:
             yield None, n
             continue
+        hint = best_prefix or hint
         for o in olds[i:at]:
             yield o, None
         yield olds[at], n
