@@ -34,11 +34,14 @@ def restated(scanned, hunted):
     return with_placeholders(scanned, hunted.probes, hunted.since)
 
 
-def test_the_placeholder_commit_yields_both_placeholder_rewrites_and_nothing_healthy_code_carries(hunted):
+def test_the_placeholder_commit_yields_both_placeholder_rewrites_and_nothing_healthy_code_carries(
+        incident, scanned, hunted):
     spec = hunted.specific
     assert set(spec["result"]) == {'"formatted_string"', "[item for item in []]"}
     assert (spec["background_lines"] == 0).all() and (spec["lift"] > 1).all()
     assert hunted.signatures.attrs["background_complete"]
+    found = hunt(scanned, hunted)
+    assert set(found["path"]) == set(incident["sets"]["placeholder"]) and (found["state"] == PLACEHOLDER).all()
 
 
 def test_hunt_finds_exactly_the_placeholder_files_from_the_commit_alone(incident, repo, placeholder_sha, tmp_path):
