@@ -1,35 +1,187 @@
-"""Line signatures: the line transformations a commit (or a wave) applied to many files, as a table.
+"""Line signatures: the line transformations a commit (or a wave) applied to many files, as a table,
+with how specific each one is.
 
-The line-level core lives in :mod:`forensics.engine.rewrites`; this module reads the commit's
-versions from the scan result and returns a DataFrame.
+The line-level core lives in :mod:`forensics.engine.rewrites`. Specificity: a signature's
+*background* is how often its result (its ``marker`` regex, else its literal result text) occurs on
+lines of healthy versions written before the culprit, read from the scan's own versions (most recent
+version of each path first, then older ones, within a time budget); its *lift* is how much more often
+the culprit's new versions carry it. A signature is usable as a marker when its background rate is at
+most :data:`MAX_BACKGROUND_RATE` (1 line in 10,000): ``^\\s*"`` or ``^\\s*pass\\s*$`` never are.
 """
 from __future__ import annotations
 
+import re
+import time
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
+import pandas as pd
+
 from forensics.engine.rewrites import SIGNATURE_COLUMNS, signature_rows
+from forensics.engine.states import HEALTHY
 
-__all__ = ["SIGNATURE_COLUMNS", "line_signatures", "commit_signatures", "signature_rows"]
+__all__ = ["SIGNATURE_COLUMNS", "TABLE_COLUMNS", "MAX_BACKGROUND_RATE", "line_signatures", "commit_signatures",
+           "signature_rows", "culprit_commits", "healthy_background", "specific_markers", "Background"]
 
-def line_signatures(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2):
+MAX_BACKGROUND_RATE = 1e-4           # at most 1 healthy pre-culprit line in 10,000 may match a marker
+DEFAULT_BUDGET_SECONDS = 30.0        # time for reading the background sample
+TABLE_COLUMNS = [*SIGNATURE_COLUMNS, "background_lines", "background_rate", "lift"]
+
+
+def line_signatures(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2) -> pd.DataFrame:
     """Signatures over (path, old bytes, new bytes) pairs. Columns: SIGNATURE_COLUMNS: ``files`` the
-    number of files showing it, ``lines`` the number of lines, one example line before and after,
-    ``kind`` (prefix_added, prefix_removed, replaced, line_added, line_removed) and ``marker`` (a
-    regex matching the transformed line, for ``--marker``; empty when none is distinctive).
-    Sorted by files, then lines, descending; only signatures seen in at least ``min_files`` files."""
-    import pandas as pd
-
+    number of files showing it, ``lines`` the number of lines, one example line before and after
+    (stripped), ``kind`` (prefix_added, prefix_removed, replaced, line_added, line_removed),
+    ``marker`` (a regex matching the transformed line, for ``--marker``; empty when none is
+    distinctive) and ``result`` (the literal text the rewrite produced). Sorted by files, then lines,
+    descending; only signatures seen in at least ``min_files`` files."""
     rows = signature_rows(pairs, min_files)
     df = pd.DataFrame(rows, columns=SIGNATURE_COLUMNS)
     return df.sort_values(["files", "lines", "signature"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
 
 
+def culprit_commits(result, shas: list[str], wave: bool, window_minutes: float = 30) -> list[str]:
+    """``shas`` in order, each replaced by the whole wave it belongs to when ``wave`` (commits the
+    scan does not reach stay themselves)."""
+    from forensics.analyses.culprits import wave_commits, waves
+
+    out: list[str] = []
+    known = set(result.commits["sha"])
+    table = waves(result, window_minutes, 1) if wave else None
+    for sha in shas:
+        members = [sha]
+        if table is not None and sha in known:
+            for _, w in table.iterrows():
+                found = wave_commits(result, w)
+                if sha in found:
+                    members = found
+                    break
+        out.extend(members)
+    return list(dict.fromkeys(out))
+
+
+@dataclass
+class Background:
+    """Healthy lines written before a culprit: ``texts`` (decoded versions), ``lines`` (non-blank
+    lines read), ``versions`` read out of ``candidates``; ``complete`` when all were read."""
+
+    texts: list[str]
+    lines: int
+    versions: int
+    candidates: int
+    seconds: float
+
+    @property
+    def complete(self) -> bool:
+        return self.versions == self.candidates
+
+    def hits(self, pattern: str) -> int:
+        """Non-blank lines matching ``pattern`` (searched line by line)."""
+        rx = re.compile(pattern, re.MULTILINE)
+        n = 0
+        for text in self.texts:
+            if rx.search(text):
+                n += sum(1 for ln in text.splitlines() if ln.strip() and rx.search(ln))
+        return n
+
+    def rate(self, pattern: str) -> float:
+        return self.hits(pattern) / self.lines if self.lines else float("nan")
+
+
+def healthy_background(result, before: pd.Timestamp, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+                       read: Callable[[list[str]], dict[str, bytes | None]] | None = None) -> Background:
+    """Healthy versions of paths in scope written by commits before ``before`` (UTC): the newest of
+    each path first, then older ones, read until ``budget_seconds`` runs out."""
+    t0 = time.perf_counter()
+    read = read or result.read_blobs
+    healthy = set(result.versions.loc[result.versions["state"] == HEALTHY, "blob"])
+    when = result.commits.set_index("sha")["committed_at"]
+    ch = result.changes[~result.changes["is_backup"] & (result.changes["new_blob"] != "")]
+    ch = ch[ch["new_blob"].isin(healthy)]
+    ch = ch.assign(at=ch["sha"].map(when))
+    ch = ch[ch["at"] < before].sort_values(["at", "order"], ascending=False, kind="stable")
+    newest = ch.drop_duplicates("path")["new_blob"].tolist()
+    order = list(dict.fromkeys(newest + ch["new_blob"].tolist()))
+    texts: list[str] = []
+    lines = read_n = 0
+    for i in range(0, len(order), 200):
+        if time.perf_counter() - t0 > budget_seconds:
+            break
+        chunk = order[i:i + 200]
+        got = read(chunk)
+        for blob in chunk:
+            data = got.get(blob)
+            read_n += 1
+            if data is None:
+                continue
+            text = data.decode("utf-8", "replace")
+            texts.append(text)
+            lines += sum(1 for ln in text.splitlines() if ln.strip())
+    return Background(texts, lines, read_n, len(order), round(time.perf_counter() - t0, 3))
+
+
+def _culprit_changes(result, shas: list[str], changes: pd.DataFrame | None) -> pd.DataFrame:
+    ch = result.changes if changes is None else pd.concat([result.changes, changes], ignore_index=True)
+    ch = ch[ch["sha"].isin(shas) & ~ch["is_backup"] & ch["kind"].isin(["M", "R"])]
+    return ch.drop_duplicates(["sha", "path"])
+
+
 def commit_signatures(result, shas: list[str], min_files: int = 2,
-                      read: Callable[[list[str]], dict[str, bytes | None]] | None = None):
-    """Signatures of the changes ``shas`` made to paths in scope (backups left out)."""
-    ch = result.changes[result.changes["sha"].isin(shas) & ~result.changes["is_backup"]
-                        & result.changes["kind"].isin(["M", "R"])]
+                      read: Callable[[list[str]], dict[str, bytes | None]] | None = None,
+                      changes: pd.DataFrame | None = None, background: bool = True,
+                      before: pd.Timestamp | None = None,
+                      budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> pd.DataFrame:
+    """Signatures of the changes ``shas`` made to paths in scope (backups left out). ``changes``:
+    extra change rows for commits the scan does not reach (:func:`forensics.engine.commit_changes`).
+
+    Columns: TABLE_COLUMNS: SIGNATURE_COLUMNS (see :func:`line_signatures`), then
+    ``background_lines`` (healthy lines before the culprit matching the signature's marker, else
+    its literal result; NA when it has neither), ``background_rate`` (that over the healthy lines
+    read) and ``lift`` (the share of the culprit's new lines carrying it over the background rate,
+    with one line added to both counts so a zero background gives a finite lift). ``attrs`` holds
+    ``background_lines_read``, ``background_versions``, ``background_candidates`` and
+    ``background_complete``. ``before``: where "before the culprit" ends (default: its first
+    commit's time)."""
+    ch = _culprit_changes(result, shas, changes)
     read = read or result.read_blobs
     blobs = read(sorted(set(ch["old_blob"]) | set(ch["new_blob"]) - {""}))
-    pairs = ((r.path, blobs.get(r.old_blob), blobs.get(r.new_blob)) for r in ch.itertuples(index=False))
-    return line_signatures(pairs, min_files=min_files)
+    pairs = [(r.path, blobs.get(r.old_blob), blobs.get(r.new_blob)) for r in ch.itertuples(index=False)]
+    table = line_signatures(pairs, min_files=min_files)
+    new_lines = sum(sum(1 for ln in (n or b"").splitlines() if ln.strip()) for _, _, n in pairs)
+    table["background_lines"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table["background_rate"] = float("nan")
+    table["lift"] = float("nan")
+    table.attrs.update(culprit_lines=new_lines, background_lines_read=0, background_versions=0,
+                       background_candidates=0, background_complete=False)
+    if not background or not len(table):
+        return table[TABLE_COLUMNS]
+    if before is None:
+        when = result.commits.set_index("sha")["committed_at"]
+        known = [when[s] for s in shas if s in when.index]
+        before = min(known) if known else pd.Timestamp.max.tz_localize("UTC")
+    bg = healthy_background(result, before, budget_seconds, read)
+    hits, rates, lifts = [], [], []
+    for row in table.itertuples(index=False):
+        pattern = row.marker or (re.escape(row.result) if row.result.strip() else "")
+        if not pattern or not bg.lines:
+            hits.append(pd.NA), rates.append(float("nan")), lifts.append(float("nan"))
+            continue
+        h = bg.hits(pattern)
+        hits.append(h)
+        rates.append(h / bg.lines)
+        lifts.append(((row.lines + 1) / (new_lines + 1)) / ((h + 1) / (bg.lines + 1)))
+    table["background_lines"] = pd.array(hits, dtype="Int64")
+    table["background_rate"] = rates
+    table["lift"] = [round(x, 1) if x == x else x for x in lifts]
+    table.attrs.update(background_lines_read=bg.lines, background_versions=bg.versions,
+                       background_candidates=bg.candidates, background_complete=bg.complete,
+                       background_seconds=bg.seconds)
+    return table[TABLE_COLUMNS]
+
+
+def specific_markers(table: pd.DataFrame, max_rate: float = MAX_BACKGROUND_RATE) -> pd.DataFrame:
+    """The rows of a :func:`commit_signatures` table usable as markers: a marker regex, and a
+    background rate measured and at most ``max_rate``. Most lines first, one row per regex."""
+    ok = (table["marker"] != "") & table["background_rate"].notna() & (table["background_rate"] <= max_rate)
+    out = table[ok].sort_values(["lines", "files"], ascending=False, kind="stable")
+    return out.drop_duplicates("marker").reset_index(drop=True)

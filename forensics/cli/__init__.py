@@ -34,6 +34,9 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
                    help="markers only: do not compile versions (no broke/healed events; fast timeline)")
     p.add_argument("--strict", action="store_true", default=None,
                    help="count Python 2 / newer-Python code that never compiled here as broken (default: legacy, apart)")
+    p.add_argument("--signatures-from", action="append", metavar="SHA",
+                   help="a culprit (any commit of a wave selects the wave; repeatable): versions that compile, "
+                        "carry no marker and carry one of its specific signatures are in state `placeholder`")
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
@@ -56,10 +59,15 @@ def _do_scan(args: argparse.Namespace):
     if args.bulk_threshold is not None and args.bulk_threshold < 1:
         raise ForensicsError("--bulk-threshold must be at least 1")
     cache = False if args.no_cache else args.cache
-    return scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
-                jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
-                since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
-                strict=getattr(args, "strict", None))
+    result = scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
+                  jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
+                  since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
+                  strict=getattr(args, "strict", None))
+    if getattr(args, "signatures_from", None):
+        from forensics.cli.hunt import with_hunted_placeholders
+
+        result = with_hunted_placeholders(result, args)
+    return result
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
@@ -166,35 +174,6 @@ def cmd_culprits(args: argparse.Namespace) -> int:
     result = _do_scan(args)
     table = culprits(result, args.bulk_threshold, args.wave_window, args.wave_min_damaged,
                      breaker_min_damaged=args.breaker_min_damaged)
-    _emit(table, args)
-    return 0
-
-
-def cmd_signatures(args: argparse.Namespace) -> int:
-    from forensics.analyses.culprits import waves, wave_commits
-    from forensics.analyses.signatures import commit_signatures
-
-    result = _do_scan(args)
-    shas = []
-    for given in args.commit:
-        sha = result.repo.resolve(given)
-        if sha not in set(result.commits["sha"]):
-            raise ForensicsError(f"commit {given} is not in the history of {args.rev}")
-        if args.wave:
-            for _, w in waves(result, args.wave_window, 1).iterrows():
-                members = wave_commits(result, w)
-                if sha in members:
-                    shas.extend(members)
-                    break
-            else:
-                shas.append(sha)
-        else:
-            shas.append(sha)
-    table = commit_signatures(result, list(dict.fromkeys(shas)), min_files=args.min_files)
-    if args.as_markers:
-        for marker in dict.fromkeys(m for m in table["marker"] if m):
-            print(marker)
-        return 0
     _emit(table, args)
     return 0
 
@@ -327,6 +306,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # _scan_options, _csv_option, _do_scan, _emit). One line per module keeps this file small.
 COMMAND_MODULES: tuple[str, ...] = (
     "interop",
+    "signatures",
+    "hunt",
 )
 
 
@@ -386,16 +367,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--breaker-min-damaged", type=int, default=3, metavar="N",
                    help="paths another commit must damage to be reported as a breaker (default 3)")
     p.set_defaults(func=cmd_culprits)
-
-    p = sub.add_parser("signatures", help="the line transformations a commit (or wave) applied to many files")
-    _scan_options(p)
-    _csv_option(p)
-    p.add_argument("--commit", action="append", required=True, metavar="SHA", help="commit (repeatable)")
-    p.add_argument("--wave", action="store_true", help="take the whole wave each --commit belongs to")
-    p.add_argument("--wave-window", type=float, default=30, metavar="MIN", help="wave window (default 30)")
-    p.add_argument("--min-files", type=int, default=2, metavar="N", help="files a signature must reach (default 2)")
-    p.add_argument("--as-markers", action="store_true", help="print one marker regex a line, for --marker")
-    p.set_defaults(func=cmd_signatures)
 
     p = sub.add_parser("blast-radius", help="damage by directory and tier, at a revision or for one culprit")
     _scan_options(p)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forensics.engine.health import HEALTHY, UNREADABLE
-from forensics.engine.states import DAMAGED_STATES, LEGACY
+from forensics.engine.states import DAMAGED_STATES, LEGACY, PLACEHOLDER
 
 EVENT_KINDS = ("broke", "healed", "marked", "unmarked", "added_damaged", "deleted_damaged")
 EVENT_COLUMNS = [
@@ -72,6 +72,9 @@ def derive_events(changes: pd.DataFrame, versions: pd.DataFrame, commits: pd.Dat
         "unmarked": ok & (mb > 0) & (ma == 0),
         "added_damaged": is_new & damaged_a,
         "deleted_damaged": is_gone & damaged_b,
+        # only when placeholder signatures are hunted (forensics.engine.placeholders)
+        "placeholder": ok & (sa == PLACEHOLDER) & (sb != PLACEHOLDER),
+        "placeholder_cleared": ok & (sb == PLACEHOLDER) & (sa == HEALTHY),
     }
     parts = []
     for rank, (name, mask) in enumerate(masks.items()):

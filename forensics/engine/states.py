@@ -21,8 +21,11 @@ MARKED_STATES: frozenset[str] = frozenset({MARKED, MARKED_BROKEN})
 BROKEN_STATES: frozenset[str] = frozenset({BROKEN, MARKED_BROKEN})
 
 # Event kinds (CONTRACT): what a culprit damaged, and what it healed.
-DAMAGING_EVENTS: tuple[str, ...] = ("broke", "marked", "added_damaged")
-HEALING_EVENTS: tuple[str, ...] = ("healed", "unmarked")
+# ``placeholder`` (a version became placeholder) and ``placeholder_cleared`` (it became healthy) occur
+# only when placeholder signatures are hunted; they are not in EVENT_KINDS (the timeline's columns).
+PLACEHOLDER_EVENTS: tuple[str, ...] = ("placeholder", "placeholder_cleared")
+DAMAGING_EVENTS: tuple[str, ...] = ("broke", "marked", "added_damaged", "placeholder")
+HEALING_EVENTS: tuple[str, ...] = ("healed", "unmarked", "placeholder_cleared")
 EVENT_KINDS: tuple[str, ...] = ("broke", "healed", "marked", "unmarked", "added_damaged", "deleted_damaged")
 
 

@@ -95,7 +95,7 @@ def test_the_summary_numbers_come_from_the_tables(incident, rc):
 @pytest.mark.parametrize("role, signature, kind", [
     ("fixer", "prefix added '# REMOVED_SYNTAX_ERROR: '", "prefix_added"),
     ("placeholder", "'f\"...\"' -> '\"formatted_string\"'", "replaced"),
-    ("bulk_script", "'' -> '_core'", "replaced"),
+    ("bulk_script", "'websocket' -> 'websocket_core'", "replaced"),  # token-level since issue #15
     ("sed_unmask", "prefix removed '# REMOVED_SYNTAX_ERROR: '", "prefix_removed"),
 ])
 def test_line_signatures_of_each_culprit(incident, scanned, role, signature, kind):

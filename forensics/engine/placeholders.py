@@ -1,0 +1,166 @@
+"""The placeholder state: a post-pass over a scan that re-states versions carrying mined placeholder
+signatures, so every analysis (census, events, chains, blast radius, restore list) sees them.
+
+A version is ``placeholder`` when it compiles, has no marker, and one of its lines matches a
+placeholder pattern (a regex mined by :mod:`forensics.analyses.hunt`) without matching a marker
+pattern: a line that only *looks* like a marker (a docstring quoting one) never counts. Only
+versions written at or after the culprit (``since``) and the versions at the revision are looked
+at: a placeholder cannot predate the rewrite that brought it, and the patterns were chosen because
+healthy lines before it (almost) never carry them. Judgments are cached per (blob, pattern set).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+import pandas as pd
+
+from forensics.engine.events import derive_events
+from forensics.engine.rewrites import token_texts
+from forensics.engine.states import HEALTHY, PLACEHOLDER
+
+_MEMO: dict[tuple[str, str], int] = {}   # (probe-set key, blob) -> placeholder lines
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One placeholder signature to look for: ``pattern`` (its marker regex, a fast first filter)
+    and ``result`` (the literal text the rewrite produced, matched as whole Python tokens, so the
+    placeholder quoted inside another string, as a fixer script's constant, does not count)."""
+
+    pattern: str
+    result: str
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rx: re.Pattern[str]
+    tokens: tuple[str, ...]       # empty: the regex alone decides (a comment-like result)
+    probe: Probe
+
+
+def probes_key(probes: Iterable[Probe]) -> str:
+    """A short stable id of a set of probes."""
+    return hashlib.sha256(json.dumps(sorted({(p.pattern, p.result) for p in probes})).encode()).hexdigest()[:16]
+
+
+def compile_probes(probes: Iterable[Probe]) -> list[_Compiled]:
+    """Probes ready to use (a bad regex raises :class:`forensics.errors.BadPattern`)."""
+    from forensics.engine.health import compile_markers
+
+    out = []
+    for probe in dict.fromkeys(probes):
+        rx = compile_markers([probe.pattern])[0]
+        toks = () if probe.result.lstrip().startswith("#") else tuple(token_texts(probe.result))
+        out.append(_Compiled(rx, toks, probe))
+    return out
+
+
+def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
+    n = len(sub)
+    return any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
+
+
+def _line_tokens(text: str, last: int) -> dict[int, list[str]] | None:
+    """Token texts by the line each token starts on, up to line ``last`` (a multi-line string belongs
+    to its first line, so the lines inside it carry nothing); None when the file cannot be tokenized."""
+    lines = text.splitlines(keepends=True)
+    out: dict[int, list[str]] = {}
+    depth, fstart = 0, (0, 0)
+    fs_start, fs_end = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.start[0] > last:
+                break
+            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            if fs_start is not None and tok.type == fs_start:
+                depth += 1
+                if depth == 1:
+                    fstart = tok.start
+                continue
+            if depth:
+                if tok.type == fs_end:
+                    depth -= 1
+                    if depth == 0:
+                        (r0, c0), (r1, c1) = fstart, tok.end
+                        body = lines[r0 - 1][c0:c1] if r0 == r1 else lines[r0 - 1][c0:]
+                        out.setdefault(r0, []).append(body)
+                continue
+            out.setdefault(tok.start[0], []).append(tok.string)
+    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
+        return None
+    return out
+
+
+def placeholder_lines(text: str, probes: list[_Compiled], markers: Iterable[re.Pattern[str]]) -> dict[int, list[Probe]]:
+    """The lines (1-based) that carry a probe and match no marker pattern, with the probes each carries."""
+    if not any(p.rx.search(text) for p in probes):
+        return {}
+    markers = list(markers)
+    lines = text.splitlines()
+    candidates: dict[int, list[_Compiled]] = {}
+    for i, line in enumerate(lines, 1):
+        hits = [p for p in probes if p.rx.search(line)]
+        if hits and not any(m.search(line) for m in markers):
+            candidates[i] = hits
+    by_line = _line_tokens(text, max(candidates)) if any(p.tokens for h in candidates.values() for p in h) else {}
+    out: dict[int, list[Probe]] = {}
+    for i, hits in candidates.items():
+        toks = by_line.get(i, []) if by_line is not None else token_texts(lines[i - 1])
+        hits = [p for p in hits if not p.tokens or _contains(toks, p.tokens)]
+        if hits:
+            out[i] = [p.probe for p in hits]
+    return out
+
+
+def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = None, store=None):
+    """A copy of ``result`` (a ScanResult) whose healthy versions carrying ``probes`` on non-marker
+    lines are ``placeholder``; events, tree and chains recomputed from them. ``versions`` gains
+    ``placeholder_lines``; ``manifest`` records ``placeholder_patterns`` and ``placeholder_versions``.
+    ``since``: only versions written by commits at or after this time (UTC), plus those at the
+    revision, are looked at (default: all). ``store``: a :class:`forensics.engine.cache.ScanCache`
+    keeping the judgments (blob -> placeholder lines) per rules and probe set across runs."""
+    from forensics.engine.scan import _with_health
+
+    compiled = compile_probes(probes)
+    key = probes_key(probes)
+    versions = result.versions.copy()
+    healthy = set(versions.loc[versions["state"] == HEALTHY, "blob"])
+    ch = result.changes[result.changes["new_blob"] != ""]
+    if since is not None:
+        when = result.commits.set_index("sha")["committed_at"]
+        ch = ch[ch["sha"].map(when) >= since]
+    wanted = (set(ch["new_blob"]) | set(result.tree["blob"])) & healthy
+    fingerprint = f"placeholders-{result.settings.rules.fingerprint()}-{key}"
+    if store is not None:
+        saved = store.load_versions(fingerprint)
+        if saved is not None:
+            _MEMO.update({(key, b): int(n) for b, n in zip(saved["blob"], saved["placeholder_lines"])})
+    counts = {b: _MEMO[(key, b)] for b in wanted if (key, b) in _MEMO}
+    todo = sorted(wanted - set(counts))
+    markers = result.settings.rules.compiled_markers
+    for i in range(0, len(todo), 500):
+        for blob, data in result.read_blobs(todo[i:i + 500]).items():
+            n = len(placeholder_lines(data.decode("utf-8", "replace"), compiled, markers)) if data is not None else 0
+            _MEMO[(key, blob)] = counts[blob] = n
+    if store is not None and todo:
+        store.save_versions(fingerprint, pd.DataFrame({"blob": pd.Series(todo, dtype=object),
+                                                       "placeholder_lines": [counts[b] for b in todo]}))
+    versions["placeholder_lines"] = versions["blob"].map(counts).fillna(0).astype("int64")
+    hit = versions["placeholder_lines"] > 0
+    versions.loc[hit, "state"] = PLACEHOLDER
+    events = derive_events(result.changes, versions, result.commits)
+    tree = _with_health(result.tree[["path", "blob", "mode", "is_backup"]], versions)
+    manifest = dict(result.manifest, placeholder_patterns=[p.pattern for p in dict.fromkeys(probes)],
+                    placeholder_versions=int(hit.sum()), events=int(len(events)))
+    subjects = tree[~tree["is_backup"]]
+    from forensics.engine.states import DAMAGED_STATES
+
+    manifest["damaged_now"] = int(subjects["state"].isin(DAMAGED_STATES).sum())
+    return replace(result, versions=versions, events=events, tree=tree, manifest=manifest, _chains=None)
