@@ -235,11 +235,12 @@ def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.Dat
     return df
 
 
-def _with_health(tree: pd.DataFrame, versions: pd.DataFrame, legacy: LegacyLineages) -> pd.DataFrame:
+def _with_health(tree: pd.DataFrame, versions: pd.DataFrame, legacy: LegacyLineages | None = None) -> pd.DataFrame:
+    """``tree`` with each version's health; a version ``legacy`` in its lineage (``legacy``) is in state legacy."""
     v = versions[["blob", "state", "markers", "compiles", "tests", "error_kind"]]
     out = tree.merge(v, on="blob", how="left")
     out["path"] = out["path"].astype(object)
-    if legacy.candidates:
+    if legacy is not None and legacy.candidates:
         is_legacy = [legacy.is_legacy(p, b) for p, b in zip(out["path"], out["blob"])]
         out["state"] = out["state"].mask(pd.Series(is_legacy, index=out.index, dtype=bool), LEGACY)
     return out[TREE_COLUMNS].sort_values("path", kind="stable").reset_index(drop=True)
