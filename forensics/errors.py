@@ -41,3 +41,10 @@ class GitFailed(ForensicsError):
     def __init__(self, what: str, stderr: str) -> None:
         first = next((line for line in stderr.splitlines() if line.strip()), "no message")
         super().__init__(f"git {what} failed: {first.strip()}")
+
+
+class UntrustedRepository(ForensicsError):
+    def __init__(self, path: str, where: str, owner: int) -> None:
+        super().__init__(f"git refuses {path}: it is owned by another user (uid {owner}) and git's ownership check "
+                         f"protects you from its config; if you trust this copy, pass --trust-repo (trusts {where} "
+                         f"only), or analyse a copy you own")

@@ -32,6 +32,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.add_argument("--no-compile", action="store_true",
                    help="markers only: do not compile versions (no broke/healed events; fast timeline)")
+    p.add_argument("--trust-repo", action="store_true",
+                   help="analyse a repository owned by another user (git safe.directory for that path only)")
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
@@ -48,7 +50,8 @@ def _do_scan(args: argparse.Namespace):
     cache = False if args.no_cache else args.cache
     return scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
                 jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
-                since=args.since, progress=not args.quiet, check_compile=not args.no_compile)
+                since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
+                trust_repo=args.trust_repo)
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
@@ -80,6 +83,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     ]
     if m["shallow"]:
         lines.append("shallow         yes: history stops at the clone's boundary; the first versions there count as additions")
+    if m.get("partial_clone"):
+        lines.append("partial clone   yes: objects the clone never fetched are unreadable (counted above); nothing was fetched")
     if not m["renames_detected"]:
         lines.append("renames         not detected: missing objects made git's rename detection fail")
     print("\n".join(lines))
