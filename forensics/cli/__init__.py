@@ -392,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite targets with uncommitted changes (saved first)")
     p.add_argument("--branch", metavar="NAME", help="commit the restored files on a new branch")
     p.add_argument("--unmask", action="store_true", help="strip markers where no healthy source exists")
-    p.add_argument("--backup-dir", metavar="DIR", help="where overwritten files are saved (default .git/forensics/restore-backups/RUN)")
+    p.add_argument("--backup-dir", metavar="DIR", help="overwritten files are saved in DIR/RUN, a new folder per run (default .git/forensics/restore-backups)")
     p.add_argument("--log", metavar="CSV", help="restore log (default .git/forensics/restore-log.csv)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only files that were not restored")
     p.set_defaults(func=cmd_restore)
