@@ -191,9 +191,11 @@ class Repository:
         return ["git", *_SAFE_CONFIG, *trust, "--git-dir", git_dir, *args]
 
     def git_path(self, name: str) -> Path:
-        """``git rev-parse --git-path NAME`` in the repository itself (not a view), absolute."""
-        proc = subprocess.run(self.argv("rev-parse", "--git-path", name, own_dir=True), capture_output=True,
-                              env=git_env())
+        """``git rev-parse --git-path NAME`` in the repository itself (not a view), absolute; for ``hooks``,
+        where the repository's own ``core.hooksPath`` puts them (``guard --install`` writes there)."""
+        argv = self.argv("rev-parse", "--git-path", name, own_dir=True)
+        del argv[argv.index("core.hooksPath=/dev/null") - 1:argv.index("core.hooksPath=/dev/null") + 1]  # the real one
+        proc = subprocess.run(argv, capture_output=True, env=git_env())
         if proc.returncode != 0:
             raise GitFailed("rev-parse", proc.stderr.decode("utf-8", "replace"))
         found = Path(os.fsdecode(proc.stdout.strip()))
