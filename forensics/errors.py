@@ -46,5 +46,5 @@ class GitFailed(ForensicsError):
 class UntrustedRepository(ForensicsError):
     def __init__(self, path: str, where: str, owner: int) -> None:
         super().__init__(f"git refuses {path}: it is owned by another user (uid {owner}) and git's ownership check "
-                         f"protects you from its config; if you trust this copy, pass --trust-repo (trusts {where} "
-                         f"only), or analyse a copy you own")
+                         f"protects you from its config; if you trust this copy, pass --trust-repo to the analysis "
+                         f"command (trusts {where} only), or analyse a copy you own")
