@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forensics.errors import ForensicsError
+from forensics.errors import BadPlan, ForensicsError, UnsafePlan
 from forensics.engine.faults import fault
 from forensics.engine.git import Repository, blob_id, display_path, path_bytes
 from forensics.restore.gitwrite import check_new_branch, commit_on_new_branch
@@ -46,11 +46,6 @@ from forensics.engine.health import HealthRules, judge, unmask
 
 PLAN_REQUIRED = ("path", "source", "current_blob", "candidate_blob")
 LOG_COLUMNS = ["time", "path", "action", "source", "from_blob", "to_blob", "saved_copy", "detail"]
-
-
-class BadPlan(ForensicsError):
-    def __init__(self, plan: str, reason: str) -> None:
-        super().__init__(f"unreadable plan {plan}: {reason}")
 
 
 @dataclass
@@ -157,17 +152,17 @@ def _unsafe(top: Path, path: str, tracked: dict[str, str]) -> str | None:
 
 
 def check_plan(repo: Repository, df: pd.DataFrame, plan: str, tracked: dict[str, str]) -> None:
-    """Refuse the whole plan (:class:`BadPlan`, exit 2) when any row is unsafe or names a path twice;
+    """Refuse the whole plan (:class:`UnsafePlan`, exit 2) when any row is unsafe or names a path twice;
     called before anything is written."""
     top = Path(repo.path)
     first_line: dict[bytes, int] = {}
     for line, path in enumerate(df["path"], start=2):  # line 1 is the header
         reason = _unsafe(top, path, tracked)
         if reason:
-            raise BadPlan(plan, f"line {line}: {reason}; nothing was written")
+            raise UnsafePlan(plan, line, reason)
         key = path_bytes(path)
         if key in first_line:
-            raise BadPlan(plan, f"line {line}: {path!r} is already on line {first_line[key]}; nothing was written")
+            raise UnsafePlan(plan, line, f"{path!r} is already on line {first_line[key]}")
         first_line[key] = line
 
 

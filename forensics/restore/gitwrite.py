@@ -6,12 +6,7 @@ from __future__ import annotations
 import subprocess
 
 from forensics.engine.git import Repository, git_env
-from forensics.errors import ForensicsError, GitFailed
-
-
-class BadBranch(ForensicsError):
-    def __init__(self, branch: str, reason: str) -> None:
-        super().__init__(f"--branch {branch!r}: {reason}; nothing was written")
+from forensics.errors import BadBranch, GitFailed
 
 
 def check_new_branch(repo: Repository, branch: str) -> None:

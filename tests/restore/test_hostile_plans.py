@@ -58,24 +58,43 @@ def _assert_refused_and_nothing_written(proc, clone: Path, before: dict, fragmen
     assert tree_digest(clone) == before  # not one file restored, saved or logged
 
 
+def _refused_in_process(clone: Path, plan: Path, fragment: str, **options) -> None:
+    """The library refuses the plan, before writing, with the CLI's exit-2 error."""
+    from forensics.errors import ForensicsError
+    from forensics.restore.apply import restore
+
+    before = tree_digest(clone)
+    with pytest.raises(ForensicsError, match="nothing was written") as refused:
+        restore(str(clone), str(plan), apply=True, **options)
+    assert fragment in str(refused.value) and refused.value.exit_status == 2
+    assert tree_digest(clone) == before
+
+
+def test_a_row_aimed_outside_the_worktree_refuses_the_plan_in_one_line(repo, plan_rows, tmp_path):
+    clone = _clone(repo, tmp_path / "clone")
+    before = tree_digest(clone)
+    proc = run_cli("restore", str(clone), "--plan", str(_plan(tmp_path, _with_path(plan_rows, "../escaped.py"))),
+                   "--apply")
+    _assert_refused_and_nothing_written(proc, clone, before, "line 5: path '../escaped.py' contains '..'")
+    assert not (tmp_path / "escaped.py").exists()
+
+
 @pytest.mark.parametrize("path, fragment", [
-    ("../escaped.py", "contains '..'"),
     ("src/../../escaped.py", "contains '..'"),
     ("/tmp/forensics-absolute-target.py", "absolute path"),
     (".git/hooks/post-checkout", "inside .git"),
     (".GIT/config", "inside .git"),
+    ("src/.git/config", "inside .git"),
     ("src//app.py", "not in git's form"),
     ("notes/untracked.py", "does not track"),
+    ("src", "not a regular file"),
 ])
 def test_a_row_aimed_outside_the_tracked_files_refuses_the_whole_plan(repo, plan_rows, tmp_path, path, fragment):
     clone = _clone(repo, tmp_path / "clone")
     (clone / "notes").mkdir()
     (clone / "notes" / "untracked.py").write_text("print('mine, not git's')\n")
-    before = tree_digest(clone)
-    outside = tmp_path / "escaped.py"
-    proc = run_cli("restore", str(clone), "--plan", str(_plan(tmp_path, _with_path(plan_rows, path))), "--apply")
-    _assert_refused_and_nothing_written(proc, clone, before, fragment)
-    assert not outside.exists() and not Path("/tmp/forensics-absolute-target.py").exists()
+    _refused_in_process(clone, _plan(tmp_path, _with_path(plan_rows, path)), fragment, force=True)
+    assert not (tmp_path / "escaped.py").exists() and not Path("/tmp/forensics-absolute-target.py").exists()
 
 
 def test_a_symlinked_directory_is_not_followed(repo, plan_rows, tmp_path):
@@ -86,9 +105,8 @@ def test_a_symlinked_directory_is_not_followed(repo, plan_rows, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     os.rename(clone / directory, elsewhere)
     os.symlink(elsewhere, clone / directory)
-    before, outside = tree_digest(clone), tree_digest(elsewhere)
-    proc = run_cli("restore", str(clone), "--plan", str(_plan(tmp_path, rows)), "--apply", "--force")
-    _assert_refused_and_nothing_written(proc, clone, before, "is a symlink")
+    outside = tree_digest(elsewhere)
+    _refused_in_process(clone, _plan(tmp_path, rows), f"{directory!r} is a symlink", force=True)
     assert tree_digest(elsewhere) == outside
 
 
@@ -100,9 +118,7 @@ def test_a_symlinked_file_is_not_replaced(repo, plan_rows, tmp_path):
     secret.write_text("KEEP = 1\n")
     target.unlink()
     os.symlink(secret, target)
-    before = tree_digest(clone)
-    proc = run_cli("restore", str(clone), "--plan", str(_plan(tmp_path, rows)), "--apply", "--force")
-    _assert_refused_and_nothing_written(proc, clone, before, "is a symlink")
+    _refused_in_process(clone, _plan(tmp_path, rows), "is a symlink", force=True)
     assert target.is_symlink() and secret.read_text() == "KEEP = 1\n"
 
 
@@ -110,19 +126,14 @@ def test_a_plan_naming_a_path_twice_is_refused(repo, plan_rows, tmp_path):
     clone = _clone(repo, tmp_path / "clone")
     rows = _git_rows(plan_rows)
     twice = pd.concat([rows.iloc[:3], rows.iloc[[1]]], ignore_index=True)
-    before = tree_digest(clone)
-    proc = run_cli("restore", str(clone), "--plan", str(_plan(tmp_path, twice)), "--apply", "--force")
-    _assert_refused_and_nothing_written(proc, clone, before, "already on line 3")
+    _refused_in_process(clone, _plan(tmp_path, twice), "already on line 3", force=True)
 
 
 @pytest.mark.parametrize("branch, fragment", [("main", "already exists"), ("bad..name", "not a valid branch name"),
                                               ("-f", "not a valid branch name"), ("a b", "not a valid branch name")])
 def test_the_branch_is_checked_before_any_file_is_written(repo, plan_rows, tmp_path, branch, fragment):
     clone = _clone(repo, tmp_path / "clone")
-    before = tree_digest(clone)
-    proc = run_cli("restore", str(clone), "--plan", str(_plan(tmp_path, _git_rows(plan_rows))), "--apply",
-                   f"--branch={branch}")
-    _assert_refused_and_nothing_written(proc, clone, before, fragment)
+    _refused_in_process(clone, _plan(tmp_path, _git_rows(plan_rows)), fragment, branch=branch)
 
 
 def test_two_runs_in_the_same_second_keep_both_saved_copies(repo, plan_rows, tmp_path, monkeypatch):
