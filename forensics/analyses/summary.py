@@ -33,6 +33,10 @@ def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]
     damaged = int(subj["state"].isin(DAMAGED_STATES).sum())
     out.append(f"At {result.rev} ({result.rev_sha[:12]}), {damaged} of {len(subj)} paths in scope are damaged: "
                f"{marked} marked, {broken} do not compile.")
+    if result.manifest.get("partial_clone"):
+        missing = len(result.manifest.get("unreadable_objects", []))
+        out.append(f"The repository is a partial clone: {_plural(missing, 'object')} it never fetched "
+                   "could not be read (nothing was fetched); those versions are unreadable, not judged.")
     ev = result.events
     damaged_by: dict[str, set[str]] = {}
     previous = None

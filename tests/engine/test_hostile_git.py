@@ -129,6 +129,11 @@ def test_missing_objects_of_a_partial_clone_are_unreadable_counted_and_named(hos
     unreadable = set(result.manifest["unreadable_objects"])
     assert unreadable and unreadable == blobs & hostile["missing"]
     assert f"unreadable      {len(unreadable)} objects" in proc.stdout
+    from forensics.analyses.culprits import culprits
+    from forensics.analyses.summary import summarize
+
+    summary = " ".join(summarize(result, culprits(result), result.chains()))
+    assert f"partial clone: {len(unreadable)} objects it never fetched could not be read" in summary
     # the subjects and authors are text, not UTF-16 bytes: i18n.logOutputEncoding did not apply
     assert result.commits["subject"].str.contains("\x00").sum() == 0
     assert not hostile["marker"].exists()
