@@ -41,3 +41,28 @@ class GitFailed(ForensicsError):
     def __init__(self, what: str, stderr: str) -> None:
         first = next((line for line in stderr.splitlines() if line.strip()), "no message")
         super().__init__(f"git {what} failed: {first.strip()}")
+
+
+class UntrustedRepository(ForensicsError):
+    def __init__(self, path: str, where: str, owner: int) -> None:
+        super().__init__(f"git refuses {path}: it is owned by another user (uid {owner}) and git's ownership check "
+                         f"protects you from its config; if you trust this copy, pass --trust-repo to the analysis "
+                         f"command (trusts {where} only), or analyse a copy you own")
+
+
+class BadPlan(ForensicsError):
+    def __init__(self, plan: str, reason: str) -> None:
+        super().__init__(f"unreadable plan {plan}: {reason}")
+
+
+class UnsafePlan(ForensicsError):
+    """A restore plan row that would write outside the files git tracks in the worktree: the whole plan
+    is refused before anything is written."""
+
+    def __init__(self, plan: str, line: int, reason: str) -> None:
+        super().__init__(f"refused plan {plan}: line {line}: {reason}; nothing was written")
+
+
+class BadBranch(ForensicsError):
+    def __init__(self, branch: str, reason: str) -> None:
+        super().__init__(f"--branch {branch!r}: {reason}; nothing was written")

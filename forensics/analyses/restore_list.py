@@ -141,7 +141,7 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
                 continue
             new = unmask(data, patterns)
             health = judge(new, patterns)
-            rows[i].update(fallback="unmask", fallback_blob=blob_id(new), fallback_compiles=health.compiles)
+            rows[i].update(fallback="unmask", fallback_blob=blob_id(new, result.repo.object_format), fallback_compiles=health.compiles)
     df = pd.DataFrame(rows, columns=RESTORE_COLUMNS)
     df["fallback_compiles"] = df["fallback_compiles"].astype("boolean")
     for col in ("damaged_at", "root_cause_at", "last_good_at", "backup_at"):

@@ -40,6 +40,10 @@ def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]
         out.append(f"{_plural(legacy, 'more path')} {'is' if legacy == 1 else 'are'} legacy: code of another Python "
                    f"dialect (Python 2, or a newer Python than {interpreter}) that never compiled here, reported "
                    f"apart and not counted as damage (--strict counts {'it' if legacy == 1 else 'them'}).")
+    if result.manifest.get("partial_clone"):
+        missing = len(result.manifest.get("unreadable_objects", []))
+        out.append(f"The repository is a partial clone: {_plural(missing, 'object')} it never fetched "
+                   "could not be read (nothing was fetched); those versions are unreadable, not judged.")
     ev = result.events
     damaged_by: dict[str, set[str]] = {}
     previous = None

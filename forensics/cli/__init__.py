@@ -37,6 +37,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
     p.add_argument("--signatures-from", action="append", metavar="SHA",
                    help="a culprit (any commit of a wave selects the wave; repeatable): versions that compile, "
                         "carry no marker and carry one of its specific signatures are in state `placeholder`")
+    p.add_argument("--trust-repo", action="store_true",
+                   help="analyse a repository owned by another user (git safe.directory for that path only)")
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
@@ -62,7 +64,7 @@ def _do_scan(args: argparse.Namespace):
     result = scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
                   jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
                   since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
-                  strict=getattr(args, "strict", None))
+                  strict=getattr(args, "strict", None), trust_repo=args.trust_repo)
     if getattr(args, "signatures_from", None):
         from forensics.cli.hunt import with_hunted_placeholders
 
@@ -108,6 +110,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     ]
     if m["shallow"]:
         lines.append("shallow         yes: history stops at the clone's boundary; the first versions there count as additions")
+    if m.get("partial_clone"):
+        lines.append("partial clone   yes: objects the clone never fetched are unreadable (counted above); nothing was fetched")
     if not m["renames_detected"]:
         lines.append("renames         not detected: missing objects made git's rename detection fail")
     print("\n".join(lines))
@@ -394,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite targets with uncommitted changes (saved first)")
     p.add_argument("--branch", metavar="NAME", help="commit the restored files on a new branch")
     p.add_argument("--unmask", action="store_true", help="strip markers where no healthy source exists")
-    p.add_argument("--backup-dir", metavar="DIR", help="where overwritten files are saved (default .git/forensics/restore-backups/RUN)")
+    p.add_argument("--backup-dir", metavar="DIR", help="overwritten files are saved in DIR/RUN, a new folder per run (default .git/forensics/restore-backups)")
     p.add_argument("--log", metavar="CSV", help="restore log (default .git/forensics/restore-log.csv)")
     p.add_argument("--quiet", "-q", action="store_true", help="print only files that were not restored")
     p.set_defaults(func=cmd_restore)

@@ -7,29 +7,49 @@ index refreshes away). Blob contents come through one long-lived ``git cat-file 
 """
 from __future__ import annotations
 
+import atexit
+import dataclasses
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from forensics.errors import GitFailed, NotARepository, UnknownRevision
+from forensics.errors import GitFailed, NotARepository, UnknownRevision, UntrustedRepository
 
-from forensics.engine.gitdata import NULL_SHA, blob_id, display_path, path_bytes  # noqa: F401 (re-exported)
+from forensics.engine.gitdata import NULL_SHA, blob_id, display_path, is_null_sha, path_bytes  # noqa: F401 (re-exported)
+
+
+# Environment variables that make git run a program, reach the network or read other config, and
+# that git must not inherit from the responder's shell (README "Hostile repositories").
+_UNSAFE_ENV = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EXTERNAL_DIFF",
+               "GIT_PROXY_COMMAND", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_SHALLOW_FILE",
+               "GIT_QUARANTINE_PATH", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR")
+# A name no URL can carry (``!`` is not a URL scheme character): every transport is refused.
+_NO_PROTOCOL = "none!"
 
 
 def git_env(ceiling: str | None = None) -> dict[str, str]:
-    """Environment for every git call on evidence: no optional locks, prompts, pagers, replace refs."""
+    """Environment for every git call on evidence: no optional locks, prompts, pagers, replace refs,
+    transports (so no lazy fetch, ssh or proxy command), and no config or programs inherited."""
     env = dict(os.environ)
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE"):
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", *_UNSAFE_ENV):
         env.pop(var, None)
+    for var in [v for v in env if v.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))]:
+        env.pop(var)
     env.update({
         "GIT_OPTIONAL_LOCKS": "0",
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_PAGER": "cat",
         "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_NO_LAZY_FETCH": "1",            # git >= 2.44: missing objects stay missing
+        "GIT_ALLOW_PROTOCOL": _NO_PROTOCOL,  # overrides every protocol.*.allow in any config
+        "GIT_PROTOCOL_FROM_USER": "0",
         "LC_ALL": "C",
     })
     if ceiling:
@@ -37,14 +57,59 @@ def git_env(ceiling: str | None = None) -> dict[str, str]:
     return env
 
 
-# Config that would change what read commands print; passed with -c so nothing is written.
+# Config passed with -c (command-line config wins over every config file, and reaches git's own
+# child processes), so nothing is written: first what read commands print, then everything in the
+# analysed repository's config that could run a program, fetch, or repack (README "Hostile
+# repositories"). Note: no safe.directory here; git's ownership check stays on (see Repository.open).
 _SAFE_CONFIG = (
     "-c", "core.quotepath=off",
     "-c", "log.showSignature=false",
     "-c", "diff.external=",
     "-c", "color.ui=never",
-    "-c", "safe.directory=*",
+    "-c", "i18n.logOutputEncoding=UTF-8",
+    "-c", "core.fsmonitor=",            # empty: off on every version (before 2.36 a value is a hook path)
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.sshCommand=false",
+    "-c", "core.gitProxy=",
+    "-c", "core.askPass=",
+    "-c", "core.alternateRefsCommand=",
+    "-c", "core.pager=cat",
+    "-c", "credential.helper=",
+    "-c", "protocol.allow=never",
+    "-c", "gc.auto=0",
+    "-c", "maintenance.auto=false",
+    "-c", "fetch.recurseSubmodules=false",
+    "-c", "fetch.writeCommitGraph=false",
+    "-c", "submodule.recurse=false",
 )
+
+_DUBIOUS = re.compile(r"dubious ownership in repository at '(.*)'")
+
+
+def _private_view(repo: "Repository") -> str:
+    """A temporary bare repository that sees ``repo``'s objects (``objects/info/alternates``) and a
+    copy of its refs, HEAD and shallow boundary, under a config of our own: no promisor remote, so a
+    missing object of a partial clone is reported missing instead of fetched, on every git version.
+    Removed when the process exits."""
+    tmp = tempfile.mkdtemp(prefix="forensics-view-")
+    atexit.register(shutil.rmtree, tmp, True)
+    init = ["git", "init", "-q", "--bare", "--template=", f"--object-format={repo.object_format}", tmp]
+    subprocess.run(init, check=True, env=git_env(), capture_output=True)
+    with open(os.path.join(tmp, "objects", "info", "alternates"), "w") as fh:
+        fh.write(os.path.join(repo.common_dir, "objects") + "\n")
+    refs = subprocess.run(repo.argv("for-each-ref", "--format=%(objectname) %(refname)", own_dir=True),
+                          capture_output=True, env=git_env(), check=True).stdout
+    with open(os.path.join(tmp, "packed-refs"), "wb") as fh:
+        fh.write(refs)
+    head = subprocess.run(repo.argv("rev-parse", "--verify", "--quiet", "HEAD", own_dir=True),
+                          capture_output=True, env=git_env()).stdout.strip()
+    if head:
+        with open(os.path.join(tmp, "HEAD"), "wb") as fh:
+            fh.write(head + b"\n")
+    shallow = os.path.join(repo.common_dir, "shallow")
+    if os.path.exists(shallow):
+        shutil.copyfile(shallow, os.path.join(tmp, "shallow"))
+    return tmp
 
 
 @dataclass(frozen=True)
@@ -56,18 +121,33 @@ class Repository:
     common_dir: str      # absolute common directory (objects, refs) for linked worktrees
     is_bare: bool
     is_shallow: bool
+    object_format: str = "sha1"      # sha1 or sha256 (`git rev-parse --show-object-format`)
+    is_partial: bool = False         # a partial clone (promisor remote): some objects were never fetched
+    trusted: str | None = None       # the path given to git as safe.directory (--trust-repo), else None
+    read_dir: str | None = None      # a private view read commands use instead of git_dir (partial clones)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> "Repository":
-        """Open ``path``, which must itself be a worktree root or a bare repository."""
+    def open(cls, path: str | os.PathLike[str], trust: bool = False) -> "Repository":
+        """Open ``path``, which must itself be a worktree root or a bare repository.
+
+        git's ownership check stays on: a repository owned by another user is refused with
+        :class:`UntrustedRepository`, unless ``trust`` (``--trust-repo``), which passes
+        ``-c safe.directory=<that exact path>`` and nothing wider."""
         real = os.path.realpath(os.fspath(path))
         if not os.path.isdir(real):
             raise NotARepository(os.fspath(path))
         env = git_env(ceiling=os.path.dirname(real))
-        proc = subprocess.run(
-            ["git", *_SAFE_CONFIG, "-C", real, "rev-parse", "--absolute-git-dir", "--git-common-dir",
-             "--is-bare-repository", "--is-shallow-repository", "--show-cdup"],
-            capture_output=True, env=env)
+        query = ["rev-parse", "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
+                 "--is-shallow-repository", "--show-object-format", "--show-cdup"]
+        trusted = None
+        proc = subprocess.run(["git", *_SAFE_CONFIG, "-C", real, *query], capture_output=True, env=env)
+        dubious = _DUBIOUS.search(proc.stderr.decode("utf-8", "surrogateescape")) if proc.returncode else None
+        if dubious:
+            if not trust:
+                raise UntrustedRepository(os.fspath(path), dubious.group(1), os.stat(real).st_uid)
+            trusted = dubious.group(1)
+            proc = subprocess.run(["git", *_SAFE_CONFIG, "-c", f"safe.directory={trusted}", "-C", real, *query],
+                                  capture_output=True, env=env)
         if proc.returncode != 0:
             top = subprocess.run(["git", *_SAFE_CONFIG, "-C", real, "rev-parse", "--show-toplevel"],
                                  capture_output=True, env=git_env())
@@ -77,17 +157,49 @@ class Repository:
             raise NotARepository(os.fspath(path))
         lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
         git_dir, common, bare, shallow = lines[0], lines[1], lines[2] == "true", lines[3] == "true"
-        cdup = lines[4] if len(lines) > 4 else ""
+        object_format = lines[4]
+        cdup = lines[5] if len(lines) > 5 else ""
         if cdup:  # a subdirectory of a worktree: refuse rather than guess which repository is meant
             raise NotARepository(os.fspath(path), "a subdirectory; pass the repository's top directory")
         if not os.path.isabs(common):  # relative to where rev-parse ran
             common = os.path.join(real, common)
-        return cls(path=real, git_dir=git_dir, common_dir=os.path.realpath(common),
-                   is_bare=bare, is_shallow=shallow)
+        repo = cls(path=real, git_dir=git_dir, common_dir=os.path.realpath(common), is_bare=bare,
+                   is_shallow=shallow, object_format=object_format, trusted=trusted)
+        if repo._promisor_configured():
+            # git < 2.44 has no switch against lazy fetch; reading through a view that has no promisor
+            # remote makes a missing object plainly missing (and reads none of the evidence's config)
+            repo = dataclasses.replace(repo, is_partial=True)
+            repo = dataclasses.replace(repo, read_dir=_private_view(repo))
+        return repo
+
+    def _promisor_configured(self) -> bool:
+        """A partial clone: a promisor remote in the config, or promisor packs on disk."""
+        proc = subprocess.run(self.argv("config", "-z", "--get-regexp",
+                                        r"^(extensions\.partialclone|remote\..*\.promisor)$", own_dir=True),
+                              capture_output=True, env=git_env())
+        if proc.stdout.strip(b"\0"):
+            return True
+        packs = os.path.join(self.common_dir, "objects", "pack")
+        return os.path.isdir(packs) and any(n.endswith(".promisor") for n in os.listdir(packs))
 
     # -- plain commands -------------------------------------------------------------------------
-    def argv(self, *args: str) -> list[str]:
-        return ["git", *_SAFE_CONFIG, "--git-dir", self.git_dir, *args]
+    def argv(self, *args: str, own_dir: bool = False) -> list[str]:
+        """git with the neutralising settings; reads go through the private view of a partial clone
+        unless ``own_dir`` (commands about the repository itself: its config, hooks path, refs)."""
+        trust = ("-c", f"safe.directory={self.trusted}") if self.trusted else ()
+        git_dir = self.git_dir if own_dir or not self.read_dir else self.read_dir
+        return ["git", *_SAFE_CONFIG, *trust, "--git-dir", git_dir, *args]
+
+    def git_path(self, name: str) -> Path:
+        """``git rev-parse --git-path NAME`` in the repository itself (not a view), absolute; for ``hooks``,
+        where the repository's own ``core.hooksPath`` puts them (``guard --install`` writes there)."""
+        argv = self.argv("rev-parse", "--git-path", name, own_dir=True)
+        del argv[argv.index("core.hooksPath=/dev/null") - 1:argv.index("core.hooksPath=/dev/null") + 1]  # the real one
+        proc = subprocess.run(argv, capture_output=True, env=git_env())
+        if proc.returncode != 0:
+            raise GitFailed("rev-parse", proc.stderr.decode("utf-8", "replace"))
+        found = Path(os.fsdecode(proc.stdout.strip()))
+        return found if found.is_absolute() else Path(self.path) / found
 
     def run(self, *args: str, what: str | None = None, check: bool = True,
             index_file: str | None = None) -> bytes:
@@ -95,6 +207,8 @@ class Repository:
         env = git_env()
         if index_file:
             env["GIT_INDEX_FILE"] = index_file
+        elif self.read_dir:  # the view has no index: commands that read one read the repository's
+            env["GIT_INDEX_FILE"] = os.path.join(self.git_dir, "index")
         proc = subprocess.run(self.argv(*args), capture_output=True, env=env)
         if check and proc.returncode != 0:
             raise GitFailed(what or args[0], proc.stderr.decode("utf-8", "replace"))

@@ -6,6 +6,11 @@ import hashlib
 
 NULL_SHA = "0" * 40
 
+
+def is_null_sha(sha: str) -> bool:
+    """git's all-zero id ("no object"), in SHA-1 (40) or SHA-256 (64) repositories."""
+    return bool(sha) and not sha.strip("0")
+
 def display_path(path: str) -> str:
     """The text form of a path in every table: itself when it is valid UTF-8, else git's C-quoted form
     (``"src/caf\\351.py"``, quotes included), which is reversible and safe for pandas and Parquet.
@@ -45,6 +50,9 @@ def path_bytes(display: str) -> bytes:
     return bytes(out)
 
 
-def blob_id(data: bytes) -> str:
-    """The id git gives a blob with these bytes (SHA-1 repositories)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+def blob_id(data: bytes, object_format: str = "sha1") -> str:
+    """The id git gives a blob with these bytes in a repository of ``object_format`` (``sha1`` or
+    ``sha256``, as ``git rev-parse --show-object-format`` prints it)."""
+    if object_format not in ("sha1", "sha256"):
+        raise ValueError(f"unknown object format {object_format!r}")
+    return hashlib.new(object_format, b"blob %d\0" % len(data) + data).hexdigest()

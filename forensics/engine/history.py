@@ -15,7 +15,7 @@ import pandas as pd
 
 from forensics.errors import GitFailed
 from forensics.engine.dates import decode_ident, ident_date, parse_git_date
-from forensics.engine.git import NULL_SHA, Repository, display_path, parse_raw_diff as _parse_raw
+from forensics.engine.git import Repository, is_null_sha, display_path, parse_raw_diff as _parse_raw
 from forensics.engine.health import HealthRules, original_name
 from forensics.engine.pathspec import Pathspec
 
@@ -125,8 +125,8 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
         for status, old_mode, new_mode, old_blob, new_blob, old_path, new_path in _parse_raw(raw):
             total += 1
             kind = status[0]
-            old_ok = old_blob != NULL_SHA and old_mode in _REGULAR
-            new_ok = new_blob != NULL_SHA and new_mode in _REGULAR
+            old_ok = not is_null_sha(old_blob) and old_mode in _REGULAR
+            new_ok = not is_null_sha(new_blob) and new_mode in _REGULAR
             new_kept, new_backup = scope(new_path) if new_ok else (False, False)
             old_kept, old_backup = scope(old_path) if old_ok else (False, False)
             similarity = int(status[1:]) if kind in ("R", "C") and status[1:].isdigit() else 100

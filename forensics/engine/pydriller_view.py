@@ -2,9 +2,10 @@
 
 pydriller (through GitPython) writes to the config of the repository it opens, so it never opens the
 evidence: :func:`throwaway_view` makes a temporary bare repository that borrows the evidence's objects
-through ``objects/info/alternates`` and copies its refs, then removes it. The scan engine itself uses
-git plumbing (one ``git log``, one ``cat-file --batch``); pydriller serves as an independent
-cross-check of commit metadata (tests) and as the "obvious implementation" baseline (benchmarks).
+through ``objects/info/alternates`` and copies its refs, then removes it. The view has a config of its
+own, so nothing configured in the evidence (hooks, drivers, promisor remotes) applies to pydriller's git
+calls. The scan engine itself uses git plumbing (one ``git log``, one ``cat-file --batch``); pydriller
+serves as an independent cross-check of commit metadata (tests) and as the "obvious implementation" baseline (benchmarks).
 """
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ def throwaway_view(repo: Repository) -> Iterator[str]:
     """Yield the path of a temporary bare repository that sees the evidence's objects and refs."""
     tmp = tempfile.mkdtemp(prefix="forensics-view-")
     try:
-        subprocess.run(["git", "init", "-q", "--bare", tmp], check=True, env=git_env(), capture_output=True)
+        # no template (no sample hooks), the evidence's object format, and a config of our own: no promisor
+        # remote (a partial clone's missing objects stay missing), no hooks, drivers or helpers of the evidence
+        subprocess.run(["git", "init", "-q", "--bare", "--template=", f"--object-format={repo.object_format}", tmp],
+                       check=True, env=git_env(), capture_output=True)
         objects = os.path.join(repo.common_dir, "objects")
         with open(os.path.join(tmp, "objects", "info", "alternates"), "w") as fh:
             fh.write(objects + "\n")

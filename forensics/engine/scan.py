@@ -94,15 +94,16 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
          markers: list[str] | None = None, config: str | None = None, cache: str | os.PathLike[str] | bool | None = None,
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
          since: str | None = None, progress: bool = True, check_compile: bool = True,
-         strict: bool | None = None) -> ScanResult:
+         strict: bool | None = None, trust_repo: bool = False) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
     ``strict``: no version is ``legacy`` (code of another Python dialect counts as broken, as damage).
     ``cache``: a directory, ``None`` for ``$FORENSICS_CACHE`` or the per-user cache dir, ``False`` for
-    no cache. The analysed repository is never written to.
+    no cache. The analysed repository is never written to. ``trust_repo``: open a repository owned by
+    another user (see :meth:`Repository.open`).
     """
     t0 = time.perf_counter()
-    repository = repo if isinstance(repo, Repository) else Repository.open(repo)
+    repository = repo if isinstance(repo, Repository) else Repository.open(repo, trust=trust_repo)
     rev_sha = repository.resolve(rev)
     settings = load_settings(repository, rev_sha, config, paths=paths, markers=markers,
                              include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
@@ -116,7 +117,8 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
             meta, tables = hit
             versions = store.load_versions(settings.rules.fingerprint())
             if versions is not None:
-                meta = dict(meta, from_cache=True, seconds_total=round(time.perf_counter() - t0, 3))
+                meta = dict(meta, from_cache=True, seconds_total=round(time.perf_counter() - t0, 3),
+                            partial_clone=repository.is_partial)
                 return ScanResult(repository, rev, rev_sha, settings, tables["commits"], tables["changes"],
                                   versions, tables["events"], tables["tree"], meta)
 
@@ -195,6 +197,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         "interpreter": INTERPRETER,
         "jobs": jobs or default_jobs(),
         "shallow": repository.is_shallow,
+        "partial_clone": repository.is_partial,
         "bare": repository.is_bare,
         "renames_detected": history.renames_detected,
         "commits": int(len(history.commits)),

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forensics.errors import ForensicsError
-from forensics.engine.git import NULL_SHA, Repository, display_path, parse_raw_diff
+from forensics.engine.git import Repository, display_path, is_null_sha, parse_raw_diff
 from forensics.engine.health import HealthRules, VersionHealth, original_name
 from forensics.engine.settings import load_settings
 from forensics.engine.rewrites import signature_rows
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbba4904"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbba4904"  # stands for "no HEAD yet" (never handed to git)
 HOOK_MARK = "# installed by forensics guard --install"
 
 
@@ -36,11 +36,31 @@ def _pairs_from_diff(repo: Repository, args: list[str], index_file: str | None =
     out = repo.run(*args, what=args[0], index_file=index_file)
     pairs = []
     for status, old_mode, new_mode, old_blob, new_blob, old_path, new_path in parse_raw_diff(out):
-        if new_mode not in ("100644", "100755") or new_blob == NULL_SHA:
+        if new_mode not in ("100644", "100755") or is_null_sha(new_blob):
             continue
-        old = old_blob if old_mode in ("100644", "100755") and old_blob != NULL_SHA else ""
+        old = old_blob if old_mode in ("100644", "100755") and not is_null_sha(old_blob) else ""
         pairs.append((new_path, old, new_blob))
     return pairs
+
+
+def _staged_as_added(repo: Repository, index_file: str | None) -> list[tuple[str, str, str]]:
+    """(path, "", blob) for every regular file in the index: the first commit adds them all (there is no
+    HEAD to compare with, and the empty tree is not an object git can diff against in a new repository)."""
+    out = repo.run("ls-files", "--stage", "-z", what="ls-files", index_file=index_file)
+    pairs = []
+    for entry in out.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        if not path:
+            continue
+        mode, blob, stage = meta.decode().split(" ")
+        if mode in ("100644", "100755") and stage == "0":
+            pairs.append((path.decode("utf-8", "surrogateescape"), "", blob))
+    return pairs
+
+
+def _tree_as_added(repo: Repository, rev_sha: str) -> list[tuple[str, str, str]]:
+    """(path, "", blob) for every regular file at ``rev_sha`` (a range whose "before" is all zeros)."""
+    return [(path, "", blob) for mode, blob, path in repo.tree(rev_sha) if mode in ("100644", "100755")]
 
 
 def _head(repo: Repository) -> str:
@@ -64,8 +84,11 @@ def guard(repo_path: str = ".", files: list[str] | None = None, rev_range: str |
         if ".." not in rev_range:
             raise ForensicsError(f"--range needs A..B, not {rev_range!r}")
         a, b = rev_range.split("..", 1)
-        a_sha = repo.resolve(a) if a.strip("0") else EMPTY_TREE  # an all-zero "before" (new branch)
-        pairs = _pairs_from_diff(repo, ["diff", "--raw", "-z", "--no-abbrev", "-M", a_sha, repo.resolve(b or "HEAD"), "--"])
+        b_sha = repo.resolve(b or "HEAD")
+        if a.strip("0"):
+            pairs = _pairs_from_diff(repo, ["diff", "--raw", "-z", "--no-abbrev", "-M", repo.resolve(a), b_sha, "--"])
+        else:  # an all-zero "before" (a new branch): every file of B is new
+            pairs = _tree_as_added(repo, b_sha)
     elif files:
         pairs = []
         top = Path(repo.path)
@@ -88,7 +111,11 @@ def guard(repo_path: str = ".", files: list[str] | None = None, rev_range: str |
         # inside a hook (`git commit -a`), git points GIT_INDEX_FILE at the index being committed
         index = os.environ.get("GIT_INDEX_FILE")
         index = os.path.abspath(index) if index else None
-        pairs = _pairs_from_diff(repo, ["diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M", head, "--"], index)
+        if head == EMPTY_TREE:  # no commit yet: the staged files are the first commit
+            pairs = _staged_as_added(repo, index)
+        else:
+            pairs = _pairs_from_diff(repo, ["diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M", head, "--"],
+                                     index)
     findings: list[Finding] = []
     subjects = []
     for path, old, new in pairs:
@@ -143,8 +170,7 @@ def install_hook(repo_path: str = ".", python: str | None = None) -> Path:
     import sys
 
     repo = Repository.open(repo_path)
-    hooks = Path(repo.run("rev-parse", "--git-path", "hooks").decode("utf-8", "surrogateescape").strip())
-    hooks = hooks if hooks.is_absolute() else Path(repo.path) / hooks
+    hooks = repo.git_path("hooks")
     hooks.mkdir(parents=True, exist_ok=True)
     hook = hooks / "pre-commit"
     chained = hooks / "pre-commit.before-forensics"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -29,6 +30,18 @@ def _manifest_path(repo: Repository, file: str) -> Path:
     return p if p.is_absolute() else Path(repo.path) / p
 
 
+def _writable_manifest_path(repo: Repository, file: str) -> Path:
+    """Where ``create`` may write: inside the repository's worktree (symlinks resolved), else exit 2."""
+    target = _manifest_path(repo, file)
+    top = os.path.realpath(repo.path)
+    if target.is_symlink() or not os.path.realpath(target).startswith(top + os.sep):
+        raise ForensicsError(f"--file {file} is outside the repository {repo.path}: the manifest is written "
+                             "inside it (verify reads one from anywhere)")
+    if target.is_dir():
+        raise ForensicsError(f"--file {file} is a directory; name a file")
+    return target
+
+
 def create_manifest(repo_path: str, file: str, paths: list[str] | None = None,
                     markers: list[str] | None = None) -> tuple[Path, int]:
     repo = Repository.open(repo_path)
@@ -42,10 +55,13 @@ def create_manifest(repo_path: str, file: str, paths: list[str] | None = None,
             data = full.read_bytes()
             if rules.judge(data).state == "healthy":
                 files[display_path(p)] = hashlib.sha256(data).hexdigest()
-    target = _manifest_path(repo, file)
+    target = _writable_manifest_path(repo, file)
     head = repo.run("rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip()
-    target.write_text(json.dumps({"created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "head": head,
-                                  "markers": list(rules.markers), "files": dict(sorted(files.items()))}, indent=1))
+    try:
+        target.write_text(json.dumps({"created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "head": head,
+                                      "markers": list(rules.markers), "files": dict(sorted(files.items()))}, indent=1))
+    except OSError as exc:
+        raise ForensicsError(f"cannot write the manifest {target}: {exc.strerror or exc}") from None
     return target, len(files)
 
 

@@ -1,15 +1,22 @@
 """Apply a restore plan (the CSV ``forensics restore-list`` writes) to a repository's worktree.
 
+A plan is input: before anything is written, every row must name a path git tracks at HEAD as a
+regular file, relative, without ``..``, outside ``.git``, reached through no symlink, and named once
+(:func:`check_plan`); ``--branch`` must be a new, valid branch name. Otherwise the plan is refused
+whole (exit 2).
+
 Dry run by default: per file, the diff stat and whether the candidate compiles and is free of
 markers. ``apply=True``:
 
 - refuses a target whose worktree content is neither the plan's ``current_blob`` nor the candidate
   (stale plan: HEAD moved on), and one with uncommitted changes (worktree differs from HEAD where the
   plan matches HEAD) unless ``force``;
-- saves every file it overwrites under the backup directory first (fsynced), logs the intent
+- saves every file it overwrites under a run folder of its own in the backup directory first
+  (fsynced, never overwriting a saved copy), logs the intent
   (``restoring``, with where the old content went), writes through a temporary file and
   ``os.replace`` (atomic), reads the result back and checks its blob id, then logs ``restored``
-  (the log is a CSV, fsynced after every row);
+  (the log is a CSV, fsynced after every row; every row's outcome is logged: restored, already
+  restored, refused, skipped, failed);
 - is idempotent: a target that already holds the candidate is reported ``already restored``; after a
   kill -9 at any point every target holds either its old or its new content, and a re-run completes;
 - with ``branch``, commits the restored files on a new branch.
@@ -22,25 +29,23 @@ from __future__ import annotations
 import csv
 import difflib
 import os
+import secrets
+import stat
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from forensics.errors import ForensicsError
+from forensics.errors import BadPlan, ForensicsError, UnsafePlan
 from forensics.engine.faults import fault
-from forensics.engine.git import Repository, blob_id, path_bytes
-from forensics.restore.gitwrite import commit_on_new_branch
+from forensics.engine.git import Repository, blob_id, display_path, path_bytes
+from forensics.restore.gitwrite import check_new_branch, commit_on_new_branch
 from forensics.engine.health import HealthRules, judge, unmask
 
 PLAN_REQUIRED = ("path", "source", "current_blob", "candidate_blob")
 LOG_COLUMNS = ["time", "path", "action", "source", "from_blob", "to_blob", "saved_copy", "detail"]
-
-
-class BadPlan(ForensicsError):
-    def __init__(self, plan: str, reason: str) -> None:
-        super().__init__(f"unreadable plan {plan}: {reason}")
 
 
 @dataclass
@@ -65,8 +70,8 @@ def read_plan(plan: str) -> pd.DataFrame:
     return df
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
+def _fsync_write(path: Path, data: bytes, exclusive: bool = False) -> None:
+    with open(path, "xb" if exclusive else "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -101,18 +106,99 @@ def _diffstat(old: bytes | None, new: bytes) -> tuple[int, int]:
     return added, removed
 
 
+_REGULAR = ("100644", "100755")
+
+
+def _unsafe(top: Path, path: str, tracked: dict[str, str]) -> str | None:
+    """Why the plan row naming ``path`` must not be written, or None. The target must be a path git
+    tracks at HEAD as a regular file, reached from the worktree ``top`` through real directories only
+    (no symlink anywhere on the way, the file itself included)."""
+    try:
+        raw = path_bytes(path)
+    except (ValueError, UnicodeError):
+        return f"unreadable path {path!r}"
+    if not raw or b"\0" in raw:
+        return f"empty path or NUL byte in {path!r}"
+    if raw.startswith(b"/") or os.path.isabs(os.fsdecode(raw)):
+        return f"absolute path {path!r}"
+    parts = raw.split(b"/")
+    if b".." in parts:
+        return f"path {path!r} contains '..'"
+    if any(part.lower() == b".git" for part in parts):
+        return f"path {path!r} is inside .git"
+    if any(part in (b"", b".") for part in parts):
+        return f"path {path!r} is not in git's form (empty or '.' component)"
+    here = top
+    for i, part in enumerate(parts):
+        here = here / os.fsdecode(part)
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            break
+        except OSError as exc:
+            return f"cannot inspect {path!r}: {exc.strerror}"
+        shown = os.fsdecode(b"/".join(parts[:i + 1]))
+        if stat.S_ISLNK(st.st_mode):
+            return f"{shown!r} is a symlink (the target {path!r} could resolve outside the worktree)"
+        if i < len(parts) - 1 and not stat.S_ISDIR(st.st_mode):
+            return f"{shown!r} is not a directory"
+        if i == len(parts) - 1 and not stat.S_ISREG(st.st_mode):
+            return f"{path!r} is not a regular file in the worktree"
+    if not os.path.realpath(here).startswith(os.path.realpath(top) + os.sep):
+        return f"{path!r} resolves outside the worktree"
+    if tracked.get(path) not in _REGULAR:
+        return f"git does not track {path!r} as a regular file at HEAD"
+    return None
+
+
+def check_plan(repo: Repository, df: pd.DataFrame, plan: str, tracked: dict[str, str]) -> None:
+    """Refuse the whole plan (:class:`UnsafePlan`, exit 2) when any row is unsafe or names a path twice;
+    called before anything is written."""
+    top = Path(repo.path)
+    first_line: dict[bytes, int] = {}
+    for line, path in enumerate(df["path"], start=2):  # line 1 is the header
+        reason = _unsafe(top, path, tracked)
+        if reason:
+            raise UnsafePlan(plan, line, reason)
+        key = path_bytes(path)
+        if key in first_line:
+            raise UnsafePlan(plan, line, f"{path!r} is already on line {first_line[key]}")
+        first_line[key] = line
+
+
+def _new_run_folder(root: Path) -> Path:
+    """A folder of its own for this run's saved copies: time, process id and random bits, created with
+    an exclusive mkdir, so two runs never share one (even in the same second)."""
+    root.mkdir(parents=True, exist_ok=True)
+    while True:
+        run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            (root / run_id).mkdir()
+            return root / run_id
+        except FileExistsError:
+            continue
+
+
 def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False, branch: str | None = None,
             use_unmask: bool = False, backup_dir: str | None = None, log: str | None = None,
             rules: HealthRules | None = None) -> list[Outcome]:
-    """Dry-run or apply ``plan``; one :class:`Outcome` per row."""
+    """Dry-run or apply ``plan``; one :class:`Outcome` per row. Before anything is written: the plan's
+    rows are checked (:func:`check_plan`) and ``branch`` must be a valid name no branch has yet.
+    Overwritten files are saved under ``backup_dir/RUN`` (default ``.git/forensics/restore-backups/RUN``);
+    with ``apply``, every row's outcome is appended to the log."""
     repo = Repository.open(repo_path)
     if repo.is_bare:
         raise ForensicsError(f"{repo.path} is a bare repository: restore needs a worktree")
+    if branch is not None:
+        check_new_branch(repo, branch)
     df = read_plan(plan)
     rules = rules or HealthRules()
-    head = {p: b for _, b, p in repo.tree(repo.resolve("HEAD"))} if len(df) else {}
-    run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    saved_root = Path(backup_dir) if backup_dir else Path(repo.git_dir) / "forensics" / "restore-backups" / run_id
+    fmt = repo.object_format
+    head_tree = repo.tree(repo.resolve("HEAD")) if len(df) else []
+    head = {display_path(p): b for _, b, p in head_tree}
+    check_plan(repo, df, plan, {display_path(p): m for m, _, p in head_tree})
+    backups = Path(backup_dir) if backup_dir else Path(repo.git_dir) / "forensics" / "restore-backups"
+    saved_root: Path | None = None
     log_path = Path(log) if log else Path(repo.git_dir) / "forensics" / "restore-log.csv"
     wanted = []
     for row in df.itertuples(index=False):
@@ -122,89 +208,111 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
         contents = dict(reader.read_many(sorted(set(wanted))))
     outcomes: list[Outcome] = []
     replaced = 0
-    restored_paths: list[bytes] = []
+
+    def done(o: Outcome, source: str = "", from_blob: str = "", to_blob: str = "", saved: str = "") -> None:
+        outcomes.append(o)
+        if apply:
+            _append_log(log_path, _log_row(o.path, o.action, source, from_blob, to_blob, saved, o.detail))
+
     for row in df.itertuples(index=False):
         path = row.path
         target = Path(repo.path) / os.fsdecode(path_bytes(path))
         current = target.read_bytes() if target.is_file() else None
-        current_id = blob_id(current) if current is not None else ""
+        current_id = blob_id(current, fmt) if current is not None else ""
         if row.source in ("git", "backup") and row.candidate_blob:
             candidate, want = contents.get(row.candidate_blob), row.candidate_blob
             if candidate is None:
-                outcomes.append(Outcome(path, "failed", f"candidate {want[:12]} is not in the repository"))
+                done(Outcome(path, "failed", f"candidate {want[:12]} is not in the repository"), row.source,
+                     current_id, want)
                 continue
         elif use_unmask and getattr(row, "fallback", "") == "unmask" and current is not None:
             candidate = unmask(current, rules.compiled_markers)
-            want = blob_id(candidate)
+            want = blob_id(candidate, fmt)
             if current_id == row.current_blob and want != getattr(row, "fallback_blob", want):
-                outcomes.append(Outcome(path, "refused", "unmasked text differs from the plan's; re-plan"))
+                done(Outcome(path, "refused", "unmasked text differs from the plan's; re-plan"), "unmask",
+                     current_id, want)
                 continue
         else:
-            outcomes.append(Outcome(path, "skipped", "no healthy source" + (
-                " (the unmask fallback exists: pass --unmask)" if getattr(row, "fallback", "") == "unmask" else "")))
+            done(Outcome(path, "skipped", "no healthy source" + (
+                " (the unmask fallback exists: pass --unmask)" if getattr(row, "fallback", "") == "unmask" else "")),
+                row.source, current_id)
             continue
+        source = row.source if want == row.candidate_blob else "unmask"
         health = judge(candidate, rules.compiled_markers)
         added, removed = _diffstat(current, candidate)
         base = dict(added=added, removed=removed, compiles=health.compiles, markers=health.markers)
         if not health.compiles or health.markers:
             # never trade one damaged file for another (an unmask that leaves the file broken, say)
-            outcomes.append(Outcome(path, "skipped", "the candidate is damaged too: "
-                                    + ("it does not compile" if not health.compiles else "it has markers"), **base))
+            done(Outcome(path, "skipped", "the candidate is damaged too: "
+                         + ("it does not compile" if not health.compiles else "it has markers"), **base),
+                 source, current_id, want)
             continue
         if current_id == want:
-            outcomes.append(Outcome(path, "already restored", "", **base))
-            if apply:
-                _append_log(log_path, _log_row(path, "already restored", row.source, current_id, want, "", ""))
+            done(Outcome(path, "already restored", "", **base), source, current_id, want)
             continue
         if current_id != row.current_blob:
             if head.get(path) == row.current_blob:
                 if not force:
-                    outcomes.append(Outcome(path, "refused", "uncommitted changes in the worktree (--force to overwrite; "
-                                                               "the current file is saved first)", **base))
+                    done(Outcome(path, "refused", "uncommitted changes in the worktree (--force to overwrite; "
+                                                  "the current file is saved first)", **base), source, current_id, want)
                     continue
             else:
-                outcomes.append(Outcome(path, "refused", "stale plan: the file changed since the plan was made "
-                                                           f"(plan {row.current_blob[:12]}, HEAD {head.get(path, 'absent')[:12]})",
-                                        **base))
+                done(Outcome(path, "refused", "stale plan: the file changed since the plan was made "
+                                              f"(plan {row.current_blob[:12]}, HEAD {head.get(path, 'absent')[:12]})",
+                             **base), source, current_id, want)
                 continue
         if not apply:
-            outcomes.append(Outcome(path, "would restore", f"from {row.source if want == row.candidate_blob else 'unmask'}", **base))
+            outcomes.append(Outcome(path, "would restore", f"from {source}", **base))
             continue
         tmp: Path | None = None
         saved = ""
         try:
+            recheck = _unsafe(Path(repo.path), path, {path: "100644"})  # the worktree may have moved on
+            if recheck:
+                raise OSError(recheck)
             if current is not None:
+                saved_root = saved_root or _new_run_folder(backups)
                 copy = saved_root / os.fsdecode(path_bytes(path))
                 copy.parent.mkdir(parents=True, exist_ok=True)
-                _fsync_write(copy, current)
+                _fsync_write(copy, current, exclusive=True)
                 saved = str(copy)
-            _append_log(log_path, _log_row(path, "restoring", row.source, current_id, want, saved, ""))
-            tmp = target.with_name(f".{target.name}.forensics-tmp")
+            _append_log(log_path, _log_row(path, "restoring", source, current_id, want, saved, ""))
             target.parent.mkdir(parents=True, exist_ok=True)
-            _fsync_write(tmp, candidate)
-            if target.exists():
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".forensics-tmp")
+            tmp = Path(name)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(candidate)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, _mode_for(target))
             os.replace(tmp, target)
             replaced += 1
             fault("after_replace", kill=True)
-            if blob_id(target.read_bytes()) != want:
+            if blob_id(target.read_bytes(), fmt) != want:
                 raise OSError("content read back differs from the candidate")
         except OSError as exc:
             if tmp is not None and tmp.exists():
                 tmp.unlink()
-            outcomes.append(Outcome(path, "failed", f"{exc.strerror or exc}", **base))
-            _append_log(log_path, _log_row(path, "failed", row.source, current_id, want, saved, str(exc)))
+            done(Outcome(path, "failed", f"{exc.strerror or exc}", **base), source, current_id, want, saved)
             continue
-        _append_log(log_path, _log_row(path, "restored", row.source if want == row.candidate_blob else "unmask",
-                                       current_id, want, saved, ""))
-        restored_paths.append(path_bytes(path))
-        outcomes.append(Outcome(path, "restored", f"saved the old file to {saved}" if saved else "", **base))
+        done(Outcome(path, "restored", f"saved the old file to {saved}" if saved else "", **base),
+             source, current_id, want, saved)
     if apply and branch:
         ok = [o for o in outcomes if o.action in ("restored", "already restored")]
         if ok and all(o.action not in ("refused", "failed") for o in outcomes):
             sha = commit_on_new_branch(repo, branch, [path_bytes(o.path) for o in ok],
                                        f"Restore {len(ok)} damaged files (forensics restore)\n\nPlan: {plan}\n")
-            outcomes.append(Outcome("", "committed", f"branch {branch} at {sha}"))
+            done(Outcome("", "committed", f"branch {branch} at {sha}"))
         else:
-            outcomes.append(Outcome("", "not committed", "some files were refused or failed"))
+            done(Outcome("", "not committed", "some files were refused or failed"))
     return outcomes
+
+
+def _mode_for(target: Path) -> int:
+    """Permission bits for the new file: those of the file it replaces, else a new file's under the umask."""
+    try:
+        return os.lstat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -6,7 +6,20 @@ from __future__ import annotations
 import subprocess
 
 from forensics.engine.git import Repository, git_env
-from forensics.errors import GitFailed
+from forensics.errors import BadBranch, GitFailed
+
+
+def check_new_branch(repo: Repository, branch: str) -> None:
+    """Before ``restore --apply --branch`` writes anything: ``branch`` is a valid branch name
+    (``git check-ref-format``) and no branch of that name exists yet; else :class:`BadBranch`."""
+    env = git_env()
+    if not branch or branch.startswith("-") or subprocess.run(
+            ["git", "check-ref-format", f"refs/heads/{branch}"], capture_output=True, env=env).returncode != 0:
+        raise BadBranch(branch, "not a valid branch name (see `git check-ref-format`)")
+    exists = subprocess.run(repo.argv("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", own_dir=True),
+                            capture_output=True, env=env)
+    if exists.returncode == 0:
+        raise BadBranch(branch, "a branch of that name already exists; choose a new name")
 
 def commit_on_new_branch(repo: Repository, branch: str, paths: list[bytes], message: str) -> str:
     """For ``forensics restore --apply --branch`` only: create

@@ -1,4 +1,5 @@
-"""Evidence is read-only: every command leaves a normal, a bare and a shallow repository byte-identical."""
+"""Evidence is read-only: every command leaves a normal, a bare, a shallow and a partial (blob:none) clone
+byte-identical: nothing is fetched, repacked or maintained."""
 from __future__ import annotations
 
 import pytest
@@ -23,10 +24,13 @@ def evidence(repo, tmp_path_factory):
     git("clone", "-q", "--depth", "25", "--no-single-branch", f"file://{repo}", str(base / "shallow"))
     # fetch the tags the commands name, shallowly
     git("-C", str(base / "shallow"), "fetch", "-q", "--depth", "25", "origin", "+refs/tags/*:refs/tags/*")
-    return {"normal": normal, "bare": base / "bare.git", "shallow": base / "shallow"}
+    # a partial clone: the old blobs were never fetched; a scan must not fetch them (nor repack)
+    git("-C", str(base / "bare.git"), "config", "uploadpack.allowFilter", "true")
+    git("clone", "-q", "--filter=blob:none", f"file://{base / 'bare.git'}", str(base / "partial"))
+    return {"normal": normal, "bare": base / "bare.git", "shallow": base / "shallow", "partial": base / "partial"}
 
 
-@pytest.mark.parametrize("kind", ["normal", "bare", "shallow"])
+@pytest.mark.parametrize("kind", ["normal", "bare", "shallow", "partial"])
 def test_commands_leave_the_repository_byte_identical(evidence, kind, tmp_path):
     target = evidence[kind]
     before = tree_digest(target)

@@ -133,7 +133,8 @@ def test_a_dirty_target_is_refused_unless_forced_and_then_saved(repo, tmp_path, 
     assert (clone / target).read_text().endswith("# my uncommitted work\n")
     proc = run_cli("restore", str(clone), "--plan", str(plan_csv), "--apply", "--force", "--backup-dir", str(tmp_path / "saved"))
     assert proc.returncode == 0, proc.stdout
-    assert (tmp_path / "saved" / target).read_text().endswith("# my uncommitted work\n")
+    (copy,) = (tmp_path / "saved").glob(f"*/{target}")  # one run folder, one saved copy
+    assert copy.read_text().endswith("# my uncommitted work\n")
 
 
 def test_a_stale_plan_is_refused(repo, tmp_path, plan):
@@ -190,7 +191,8 @@ def test_a_kill_during_apply_loses_nothing_and_a_rerun_completes(repo, tmp_path,
         # every file holds either its old content or its candidate, never anything else
         assert blob_id(now) in (row.current_blob, row.candidate_blob), row.path
         if blob_id(now) == row.candidate_blob and row.candidate_blob != row.current_blob:
-            assert (saved / row.path).read_bytes() == originals[row.path]  # the old file was saved first
+            (copy,) = saved.glob(f"*/{row.path}")
+            assert copy.read_bytes() == originals[row.path]  # the old file was saved first
     assert not list(clone.rglob(".*.forensics-tmp"))
     proc = run_cli("restore", str(clone), "--plan", str(plan_csv), "--apply", "--backup-dir", str(saved))
     assert proc.returncode == 0, proc.stdout
@@ -198,7 +200,8 @@ def test_a_kill_during_apply_loses_nothing_and_a_rerun_completes(repo, tmp_path,
     for row in rows.itertuples(index=False):
         if row.source != "none":
             assert blob_id((clone / row.path).read_bytes()) == row.candidate_blob
-            assert (saved / row.path).read_bytes() == originals[row.path]
+            (copy,) = saved.glob(f"*/{row.path}")
+            assert copy.read_bytes() == originals[row.path]
     log = list(csv.DictReader(open(Path(clone) / ".git" / "forensics" / "restore-log.csv")))
     done = {r["path"] for r in log if r["action"] in ("restored", "already restored")}
     assert done == set(rows.loc[rows["source"] != "none", "path"])
