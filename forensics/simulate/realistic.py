@@ -324,7 +324,7 @@ class Realistic:
         elif roll < 0.905:
             self.ordinary_break_and_heal(who)
         else:
-            scripts = sorted(p for p, f in self.files.items() if p in self.story["scripts_added"])
+            scripts = self.story["scripts_added"]      # never moved or deleted
             if scripts:
                 p = rng.choice(scripts)
                 name, subject, rev = self.files[p].meta["script"]
