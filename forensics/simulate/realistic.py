@@ -209,9 +209,17 @@ class Realistic:
         at(UNMASK_AT, self.sed_unmask)
         at(UNMASK_AT + timedelta(minutes=1), lambda: self.m.tag("sim/after-unmask"))
         at(SNAPSHOT_2_AT, lambda: self.snapshot("backups/2025-10-07"))
-        self.schedule_noise(at)
-        for when, _, fn in sorted(actions, key=lambda a: (a[0], a[1])):
+        n_story = len(actions)
+
+        def noise(when: datetime, fn: Callable[[], None]) -> None:
+            actions.append((when, next(seq), fn))
+
+        self.schedule_noise(noise)
+        for when, order, fn in sorted(actions, key=lambda a: (a[0], a[1])):
             self._at(when)
+            assert self.m.now is not None
+            if order < n_story and self.m.now - when > timedelta(hours=3):
+                raise AssertionError(f"the story runs {self.m.now - when} late: too much noise before {when}")
             fn()
         self.m.realistic = {**self.story, "pre": self.pre, "post": self.post}  # type: ignore[attr-defined]
         return self.m
@@ -349,11 +357,11 @@ class Realistic:
         for p in picks[:2]:
             mods[p] = self.files[p].edited(f"test_feature_{self._n()}")
             self._commit(who, f"Extend {p.rsplit('/', 1)[1]}", [("put", p, mods[p])], branch=name,
-                         minutes=rng.randint(10, 40))
+                         minutes=rng.randint(2, 8))
         other = picks[2]
         self._commit(rng.choice(HUMANS), f"Hotfix in {other.rsplit('/', 1)[1]}",
-                     [("put", other, self.files[other].edited(f"test_hotfix_{self._n()}"))], minutes=rng.randint(5, 30))
-        m.merge("main", name, who, f"Merge pull request #{self._n()} from netra/{name}", {}, minutes=rng.randint(10, 60))
+                     [("put", other, self.files[other].edited(f"test_hotfix_{self._n()}"))], minutes=rng.randint(2, 8))
+        m.merge("main", name, who, f"Merge pull request #{self._n()} from netra/{name}", {}, minutes=rng.randint(2, 12))
         self.files.update(mods)
         del m.trees[name], m.heads[name], m.bases[name]
 
@@ -504,7 +512,8 @@ class Realistic:
 
         touched = self.tests(lambda p, f: f.uses_ws and not f.ws_rewritten)
         tz = AUTHORS["frank"].tz
-        first = BULK_WS_AT - timedelta(minutes=4)
+        assert self.m.now is not None
+        first = self.m.now - timedelta(minutes=4)
         ops: list[tuple] = [("put", BULK_WS_PATH, RawFile(BULK_WS_SCRIPT.encode()))]
         stamps = []
         for i, p in enumerate(touched):

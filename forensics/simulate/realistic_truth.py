@@ -18,14 +18,18 @@ rules). ``truth.json`` holds the demo's sections (``events``, ``states`` at ever
   ``chains_last_at``: the span of the episodes through them.
 - ``incident_groups``: what ``forensics incidents`` should find: the incidents joined through shared
   episodes, same fields, ``members`` (labels), ``rank`` (1 = most paths still damaged at HEAD).
-- ``fixer_script``: ``{path, added_in, wave, wave_first_at, wave_last_at, mentions}``: the script whose
-  source holds the marker text and both placeholders, and the SHAs of the wave that ran it.
+- ``fixer_script``: ``{path, added_in, wave, wave_first_at, wave_last_at, mentions, rewrites}``: the
+  script whose source holds the marker text and both placeholders, the SHAs of the wave that ran it,
+  and the line rewrites it applies (``prefix``, ``substitution`` with a ``before`` regex, ``reindent``);
+  it also re-indents the helper's dict items (8 -> 12 spaces) and inserts blank lines in every file.
 - ``cleared_suspects``: every commit with 50 or more changed paths and no damaging event, plus the
   bulk import script: ``{sha, kind, subject, author, touched, damaged (0), healed, already_damaged,
   script}``; ``touched`` counts changed in-scope ``*.py`` paths (backups excluded).
 - ``silent_paths``: path at HEAD -> its placeholder lines, for paths that compile, carry no marker
   and carry placeholder lines (healthy by markers and compile). ``placeholder_paths``: every path at
-  HEAD with placeholder lines outside marker lines, ``{state, lines}`` (silent ones included). The
+  HEAD with placeholder lines outside marker lines, ``{state, lines, brought_by, surfaced_by}`` (silent
+  ones included; ``brought_by``: the wave commit that wrote the placeholders, ``surfaced_by``: the
+  commit that stripped their markers). The
   placeholders (``"formatted_string"``, ``[item for item in []]``) occur in no file before incident A.
   ``placeholder_mentions``: path -> lines of files that were written with the placeholder text rather
   than rewritten to it (the fixer script's string constants): a hunt that reports them reports a
@@ -51,9 +55,16 @@ from typing import Any
 
 from forensics.simulate.model import AUTHORS, Model, is_subject
 from forensics.simulate.realistic_ci import PYTHON_FILES, TESTPATHS
-from forensics.simulate.realistic_content import PLACEHOLDERS, RealTest
+from forensics.simulate.realistic_content import CODE, PLACEHOLDERS, SURFACED, RealTest
 
 DAMAGING = ("broke", "marked", "added_damaged")
+# what the fixer does to one line (realistic_content.RealTest._fixed), compounded on commented lines
+FIXER_REWRITES = [
+    {"kind": "prefix", "after": "# REMOVED_SYNTAX_ERROR: "},
+    {"kind": "substitution", "before": r'f"[^"]*"', "after": '"formatted_string"'},
+    {"kind": "substitution", "before": r"\[[^\]]+ for [^\]]+\]", "after": "[item for item in []]"},
+    {"kind": "reindent", "before": "8 spaces or more (commented class bodies)", "after": "4 spaces fewer"},
+]
 STORY = {"A": ("breaker", "fixer"), "B": ("style_break", "style_heal"), "C": ("sed_unmask",)}
 NAMES = {"A": "SSOT migration breaks test classes; the auto-fixer wave comments them out",
          "B": "line-wrapping style commit leaves assertions open",
@@ -251,6 +262,27 @@ def ci(model: Model, truth: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _has_placeholders(m: Any) -> bool:
+    return isinstance(m, RealTest) and (m.class_mode != CODE or (m.funcs_mode != CODE and m.funcs_n > 0))
+
+
+def _surfaced(m: Any) -> bool:
+    return isinstance(m, RealTest) and SURFACED in (m.class_mode, m.funcs_mode)
+
+
+def _placeholder_history(v: Any) -> tuple[int, int | None]:
+    """The commits that wrote a path's placeholders (the fixer) and that left them as code (the unmask),
+    walking its lineage back (renames and branches included) while the placeholders are there."""
+    brought, surfaced, cur = v.commit, None, v
+    while cur is not None and _has_placeholders(cur.model):
+        prev = cur.prev
+        if _surfaced(cur.model) and (prev is None or not _surfaced(prev.model)):
+            surfaced = cur.commit
+        brought = cur.commit
+        cur = prev
+    return brought, surfaced
+
+
 def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -> dict[str, Any]:
     """The realistic preset's extra truth sections (see the module docstring)."""
     story = model.realistic  # type: ignore[attr-defined]
@@ -287,7 +319,9 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
             continue
         lines = v.model.placeholder_lines()
         if lines:
-            placeholder[p] = {"state": v.state, "lines": lines}
+            brought, surfaced = _placeholder_history(v)
+            placeholder[p] = {"state": v.state, "lines": lines, "brought_by": shas[brought],
+                              "surfaced_by": shas[surfaced] if surfaced is not None else None}
             if v.state == "healthy":
                 silent[p] = lines
     churn = []
@@ -306,7 +340,8 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
         "fixer_script": {"path": "scripts/fix_syntax_errors.py", "added_in": shas[added],
                          "wave": [shas[i] for i in wave], "wave_first_at": _iso(commits[wave[0]].when),
                          "wave_last_at": _iso(commits[wave[-1]].when),
-                         "mentions": ["# REMOVED_SYNTAX_ERROR: ", '"formatted_string"', "[item for item in []]"]},
+                         "mentions": ["# REMOVED_SYNTAX_ERROR: ", '"formatted_string"', "[item for item in []]"],
+                         "rewrites": FIXER_REWRITES},
         "cleared_suspects": cleared,
         "silent_paths": silent,
         "placeholder_paths": placeholder,

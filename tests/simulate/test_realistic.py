@@ -143,6 +143,10 @@ def test_every_silent_path_compiles_carries_its_placeholders_and_no_marker(truth
     # the fixer script mentions the placeholders in string constants: recorded apart, not as damage
     assert set(truth["placeholder_mentions"]) == {truth["fixer_script"]["path"]}
     assert any(v["state"] == "broken" for v in truth["placeholder_paths"].values())
+    wave, unmask = set(truth["fixer_script"]["wave"]), truth["roles"]["sed_unmask"][0]
+    for path, info in truth["placeholder_paths"].items():
+        assert info["brought_by"] in wave, path
+        assert info["surfaced_by"] == unmask or (info["surfaced_by"] is None and info["state"] != "healthy"), path
 
 
 def test_backup_runs_span_thirty_consecutive_seconds_and_snapshots_hold_copies(truth):
