@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
+from conftest import run_cli
 
 from forensics.simulate import simulate
 from forensics.simulate.model import is_subject
@@ -221,3 +222,9 @@ def test_the_scan_sees_the_states_and_tests_at_head(truth, scanned):
     subjects = scanned.subjects
     assert dict(zip(subjects["path"], subjects["state"])) == truth["states"]["HEAD"]
     assert dict(zip(subjects["path"], subjects["tests"])) == truth["tests_at_head"]
+
+
+def test_an_unknown_preset_is_refused_with_one_line(tmp_path):
+    done = run_cli("simulate", str(tmp_path / "x"), "--preset", "nope")
+    assert done.returncode == 2 and "preset" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x").exists()
