@@ -401,8 +401,14 @@ class Realistic:
             for p in picks:
                 f = self.files[p]
                 ops.append(("put", p, f.imports_rewritten() if isinstance(f, RealTest) else replace(f, revision=f.revision + 1)))
-            self._commit(rng.choice(HUMANS), "Rewrite test imports to the new fixtures package (isort)", ops,
-                         role="bulk_imports")
+            message = "Rewrite test imports to the new fixtures package (isort)"
+            named = [p for p in self.story["scripts_added"] if p.startswith("scripts/maintenance/fix_")]
+            if named and "windows_path" not in self.story:
+                # run from a Windows checkout: the message names the script with backslashes
+                message = f"Rewrite test imports (python {named[0].replace('/', chr(92))})"
+            idx = self._commit(rng.choice(HUMANS), message, ops, role="bulk_imports")
+            if message.startswith("Rewrite test imports (python"):
+                self.story["windows_path"] = {"commit": idx, "script": named[0]}
             return
         ops = []
         for p in picks:

@@ -45,6 +45,8 @@ rules). ``truth.json`` holds the demo's sections (``events``, ``states`` at ever
   tests``, or ``unknown`` (a custom runner script).
 - ``scripts``: script-like files (``fix_*``, ``check_*``, ``validate_*``, ``run_*``) at HEAD.
 - ``bulk_commits``: count of commits with 50 or more changed paths.
+- ``windows_path``: ``{sha, script, as_written}``: a bulk commit (damaging nothing) whose message names an
+  existing script the Windows way (backslashes for slashes); a table must show it unmangled.
 """
 from __future__ import annotations
 
@@ -354,6 +356,8 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
         "ci": ci(model, truth),
         "scripts": scripts,
         "bulk_commits": sum(1 for c in commits if c.paths_changed >= 50),
+        "windows_path": {"sha": shas[story["windows_path"]["commit"]], "script": story["windows_path"]["script"],
+                         "as_written": story["windows_path"]["script"].replace("/", "\\")},
         "sets": {"wave_missed": story["wave"]["missed"], "wave_overreach": story["wave"]["overreach"],
                  "pinned": story["pinned"]},
     }

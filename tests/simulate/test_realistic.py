@@ -76,6 +76,14 @@ def test_it_is_big_and_noisy_enough(truth):
     assert {"fix", "check", "validate", "run"} <= names
 
 
+def test_a_bulk_commit_names_its_script_the_windows_way(truth):
+    win = truth["windows_path"]
+    subject = _git(truth["repo"], "log", "-1", "--format=%s", win["sha"]).strip()
+    assert win["as_written"] in subject and "\\" in win["as_written"]
+    assert win["script"] in truth["scripts"]
+    assert win["sha"] in {c["sha"] for c in truth["cleared_suspects"]}
+
+
 def test_the_git_tree_at_head_is_the_truths(truth):
     tree = _git(truth["repo"], "ls-tree", "-r", "--name-only", "HEAD").splitlines()
     assert {p for p in tree if is_subject(p)} == set(truth["states"]["HEAD"])
