@@ -40,7 +40,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from forensics.simulate.content import RawFile, SrcModule
-from forensics.simulate.model import Model
+from forensics.simulate.model import AUTHORS, Model
+from forensics.simulate.realistic_ci import ci_files
 from forensics.simulate.realistic_content import (BULK_WS_SCRIPT, CODE, FIXER_SCRIPT, MASKED, MIGRATE_SCRIPT,
                                                   PYPROJECT, SURFACED, UNIFIED_RUNNER, WRAP_SCRIPT, GenModule,
                                                   RealTest, script_text)
@@ -286,8 +287,6 @@ class Realistic:
         self.story["pinned"] = {"e2e_node": e2e, "mc_top": sorted(op[1] for op in ops if op[1].count("/") == 2
                                                                     and op[1].startswith("tests/mission_critical/"))[0]}
         node_id = f"{e2e}::{e2e_mod.class_name}::{e2e_mod.methods[0]}"
-        from forensics.simulate.realistic_ci import ci_files
-
         files, jobs = ci_files(node_id)
         self.story["ci_jobs"] = jobs
         for path, text in files.items():
@@ -492,8 +491,6 @@ class Realistic:
 
     def _backup_run(self, who: str, paths: list[str], first: datetime, message: str, role: str) -> None:
         """One commit of ``PATH.backup_YYYYmmdd_HHMMSS`` copies whose suffixes span 30 consecutive seconds."""
-        from forensics.simulate.model import AUTHORS
-
         tz = AUTHORS[who].tz
         ops, stamps = [], []
         for i, p in enumerate(sorted(paths)):
@@ -515,8 +512,6 @@ class Realistic:
 
     def bulk_ws_script(self) -> None:
         """Most test files rewritten, none damaged; a backup run over 30 s minutes before the commit."""
-        from forensics.simulate.model import AUTHORS
-
         touched = self.tests(lambda p, f: f.uses_ws and not f.ws_rewritten)
         tz = AUTHORS["frank"].tz
         assert self.m.now is not None
