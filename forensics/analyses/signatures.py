@@ -17,14 +17,13 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from forensics.engine.rewrites import SIGNATURE_COLUMNS, signature_rows
+from forensics.engine.rewrites import (DEFAULT_BUDGET_SECONDS, MAX_BACKGROUND_RATE, SIGNATURE_COLUMNS,
+                                       signature_rows)
 from forensics.engine.states import HEALTHY
 
 __all__ = ["SIGNATURE_COLUMNS", "TABLE_COLUMNS", "MAX_BACKGROUND_RATE", "line_signatures", "commit_signatures",
            "signature_rows", "culprit_commits", "healthy_background", "specific_markers", "Background"]
 
-MAX_BACKGROUND_RATE = 1e-4           # at most 1 healthy pre-culprit line in 10,000 may match a marker
-DEFAULT_BUDGET_SECONDS = 30.0        # time for reading the background sample
 TABLE_COLUMNS = [*SIGNATURE_COLUMNS, "background_lines", "background_rate", "lift"]
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the guard runs without pandas: this module is imported to build the parser
+    import pandas as pd
 
 from forensics.cli import _csv_option, _do_scan, _emit, _scan_options
 from forensics.errors import ForensicsError
@@ -30,6 +32,8 @@ def resolve_culprit(result, given: list[str], wave: bool, window_minutes: float 
                     cache=None) -> Culprit:
     """Each given commit (any commit in the repository), with its wave when ``wave``. A commit the
     scanned revision does not reach is read directly; its wave is taken from a scan at that commit."""
+    import pandas as pd
+
     from forensics.analyses.signatures import culprit_commits
     from forensics.engine.commit_changes import commit_changes
 
@@ -100,7 +104,7 @@ def cmd_signatures(args: argparse.Namespace) -> int:
 
 
 def add_specificity_options(p: argparse.ArgumentParser) -> None:
-    from forensics.analyses.signatures import DEFAULT_BUDGET_SECONDS, MAX_BACKGROUND_RATE
+    from forensics.engine.rewrites import DEFAULT_BUDGET_SECONDS, MAX_BACKGROUND_RATE
 
     p.add_argument("--max-background", type=float, default=MAX_BACKGROUND_RATE, metavar="RATE",
                    help=f"a specific signature matches at most this share of healthy lines written before the "

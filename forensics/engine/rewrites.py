@@ -21,6 +21,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
+# Specificity defaults (the CLI reads them without loading the analysis stack)
+MAX_BACKGROUND_RATE = 1e-4           # at most 1 healthy pre-culprit line in 10,000 may match a marker
+DEFAULT_BUDGET_SECONDS = 30.0        # time for reading the background sample
 SIGNATURE_COLUMNS = ["signature", "files", "lines", "example_before", "example_after", "kind", "marker", "result"]
 REWRITE_KINDS = ("prefix_added", "prefix_removed", "replaced", "line_added", "line_removed")
 
