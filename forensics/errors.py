@@ -41,3 +41,13 @@ class GitFailed(ForensicsError):
     def __init__(self, what: str, stderr: str) -> None:
         first = next((line for line in stderr.splitlines() if line.strip()), "no message")
         super().__init__(f"git {what} failed: {first.strip()}")
+
+
+class BadOption(ForensicsError):
+    def __init__(self, option: str, value: object, reason: str) -> None:
+        super().__init__(f"bad {option} {value!r}: {reason}")
+
+
+class BadOutput(ForensicsError):
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"cannot write {target}: {reason}")

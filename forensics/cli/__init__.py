@@ -32,6 +32,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.add_argument("--no-compile", action="store_true",
                    help="markers only: do not compile versions (no broke/healed events; fast timeline)")
+    p.add_argument("--ignore-repo-config", action="store_true",
+                   help="ignore the analysed repository's own [tool.forensics] settings")
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
@@ -45,10 +47,19 @@ def _do_scan(args: argparse.Namespace):
         raise ForensicsError("--jobs must be at least 1")
     if args.bulk_threshold is not None and args.bulk_threshold < 1:
         raise ForensicsError("--bulk-threshold must be at least 1")
+    if getattr(args, "head", None) is not None and args.head < 0:
+        raise ForensicsError("--head must be 0 or more")
+    if getattr(args, "wave_window", None) is not None and not 0 <= args.wave_window < 1e9:
+        raise ForensicsError(f"--wave-window must be a number of minutes, 0 or more (got {args.wave_window})")
     cache = False if args.no_cache else args.cache
-    return scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
-                jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
-                since=args.since, progress=not args.quiet, check_compile=not args.no_compile)
+    result = scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
+                  jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
+                  since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
+                  repo_config=not args.ignore_repo_config)
+    since = result.settings.since
+    if since and not result.manifest["commits"] and args.command != "scan":
+        print(f"forensics: no commit after {since} (--since) up to {args.rev}: the window is empty", file=sys.stderr)
+    return result
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
@@ -80,6 +91,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
     ]
     if m["shallow"]:
         lines.append("shallow         yes: history stops at the clone's boundary; the first versions there count as additions")
+    if m["settings"].get("since"):
+        lines.insert(3, f"window          commits after {m['settings']['since']}" + (
+            "  (none: the window is empty)" if not m["commits"] else ""))
+    repo_settings = m.get("repo_settings") or {}
+    if repo_settings.get("applied"):
+        applied = ", ".join(f"{k} = {v!r}" for k, v in repo_settings["applied"].items())
+        lines.append(f"repo settings   {repo_settings['source']}: {applied}  (--ignore-repo-config to ignore)")
+    elif repo_settings.get("ignored"):
+        lines.append("repo settings   ignored (--ignore-repo-config)")
+    if m.get("cache_problem"):
+        lines.append(f"cache           not used: {m['cache_problem']}")
     if not m["renames_detected"]:
         lines.append("renames         not detected: missing objects made git's rename detection fail")
     print("\n".join(lines))

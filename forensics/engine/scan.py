@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,18 +89,23 @@ class ScanResult:
 def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths: list[str] | None = None,
          markers: list[str] | None = None, config: str | None = None, cache: str | os.PathLike[str] | bool | None = None,
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
-         since: str | None = None, progress: bool = True, check_compile: bool = True) -> ScanResult:
+         since: str | None = None, progress: bool = True, check_compile: bool = True,
+         repo_config: bool = True) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
     ``cache``: a directory, ``None`` for ``$FORENSICS_CACHE`` or the per-user cache dir, ``False`` for
-    no cache. The analysed repository is never written to.
+    no cache; a cache that cannot be used (read-only, full, a file in its place) is left out of this
+    run, said once on stderr and in ``manifest["cache_problem"]``. ``repo_config=False`` ignores the
+    analysed repository's ``[tool.forensics]`` table; what it set is ``manifest["repo_settings"]``
+    (``{}`` when nothing). The analysed repository is never written to.
     """
     t0 = time.perf_counter()
     repository = repo if isinstance(repo, Repository) else Repository.open(repo)
     rev_sha = repository.resolve(rev)
     settings = load_settings(repository, rev_sha, config, paths=paths, markers=markers,
                              include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
-                             check_compile=None if check_compile else False)
+                             check_compile=None if check_compile else False, repo_config=repo_config)
+    repo_settings = _repo_settings(settings, repo_config)
     store = None if cache is False else ScanCache(default_root() if cache in (None, True) else cache,
                                                   repository.common_dir)
     key = settings.scan_key()
@@ -109,7 +115,8 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
             meta, tables = hit
             versions = store.load_versions(settings.rules.fingerprint())
             if versions is not None:
-                meta = dict(meta, from_cache=True, seconds_total=round(time.perf_counter() - t0, 3))
+                meta = dict(meta, from_cache=True, repo_settings=repo_settings,
+                            seconds_total=round(time.perf_counter() - t0, 3))
                 return ScanResult(repository, rev, rev_sha, settings, tables["commits"], tables["changes"],
                                   versions, tables["events"], tables["tree"], meta)
 
@@ -199,14 +206,27 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "from_cache": False,
         "incremental_from": base[0] if base is not None else None,
+        "repo_settings": repo_settings,
+        "cache_problem": None,
     }
     if store is not None:
         store.save_scan(rev_sha, key, manifest, {"commits": history.commits, "changes": history.changes,
                                                  "events": events, "tree": tree},
                         base=(base[0], base[2], set(base[1]["commits"]["sha"])) if base is not None else None)
+    if store is not None and store.problem:
+        manifest["cache_problem"] = store.problem
+        print(f"forensics: warning: this run did not use the cache ({store.problem})", file=sys.stderr)
     manifest["seconds_total"] = round(time.perf_counter() - t0, 3)
     return ScanResult(repository, rev, rev_sha, settings, history.commits, history.changes, versions,
                       events, tree, manifest)
+
+
+def _repo_settings(settings: Settings, repo_config: bool) -> dict[str, Any]:
+    """What the analysed repository's ``[tool.forensics]`` table set (``source``, ``applied``), or
+    ``{"ignored": True}`` with ``--ignore-repo-config``, or ``{}`` when it set nothing."""
+    if not repo_config:
+        return {"ignored": True}
+    return dict(settings.repo_settings)
 
 
 def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.DataFrame:
