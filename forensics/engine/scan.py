@@ -141,13 +141,17 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         if found is not None:
             loaded = store.load_scan(found[0], key)
             base = (found[0], loaded[1], loaded[0]) if loaded is not None else None
-    with progress_bar("scanning history", None, progress) as advance:
-        history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
-                               settings.include_backups, settings.since, progress=lambda n: advance(1),
-                               on_blobs=discovered, exclude=[base[0]] if base else None)
-        timings["history"] = time.perf_counter() - t
-        tree_rows = _tree_in_scope(repository, rev_sha, settings)
-        discovered(list(tree_rows["blob"]))
+    try:
+        with progress_bar("scanning history", None, progress) as advance:
+            history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
+                                   settings.include_backups, settings.since, progress=lambda n: advance(1),
+                                   on_blobs=discovered, exclude=[base[0]] if base else None)
+            timings["history"] = time.perf_counter() - t
+            tree_rows = _tree_in_scope(repository, rev_sha, settings)
+            discovered(list(tree_rows["blob"]))
+    except BaseException:  # Ctrl-C or an error while the history streams in: the workers end now
+        pool.abort()
+        raise
     with progress_bar("judging versions", len(pool.seen), progress) as advance:
         advance(len(pool.rows))
         pool.progress = advance
