@@ -33,6 +33,11 @@ def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]
     damaged = int(subj["state"].isin(DAMAGED_STATES).sum())
     out.append(f"At {result.rev} ({result.rev_sha[:12]}), {damaged} of {len(subj)} paths in scope are damaged: "
                f"{marked} marked, {broken} do not compile.")
+    repo_settings = result.manifest.get("repo_settings") or {}
+    if repo_settings.get("applied"):  # the evidence chose part of the rules: say so next to the verdict
+        applied = ", ".join(f"{k} = {v!r}" for k, v in repo_settings["applied"].items())
+        out.append(f"These numbers use settings from the analysed repository itself ({repo_settings['source']}: "
+                   f"{applied}); --ignore-repo-config leaves them out.")
     ev = result.events
     damaged_by: dict[str, set[str]] = {}
     previous = None

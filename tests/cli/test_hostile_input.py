@@ -181,6 +181,11 @@ def test_the_manifest_records_the_repository_settings(self_configured):
     result = scan(self_configured, cache=False, progress=False)
     assert result.manifest["repo_settings"]["applied"] == {"paths": ["docs/*.md"]}
     assert "pyproject.toml" in result.manifest["repo_settings"]["source"]
+    from forensics.analyses.culprits import culprits
+    from forensics.analyses.summary import summarize
+
+    summary = summarize(result, culprits(result), result.chains())
+    assert any("settings from the analysed repository" in line and "docs/*.md" in line for line in summary)
     ignored = scan(self_configured, cache=False, progress=False, repo_config=False)
     assert ignored.manifest["repo_settings"] == {"ignored": True}
     assert ignored.settings.paths == ("*.py",)
