@@ -66,3 +66,13 @@ class UnsafePlan(ForensicsError):
 class BadBranch(ForensicsError):
     def __init__(self, branch: str, reason: str) -> None:
         super().__init__(f"--branch {branch!r}: {reason}; nothing was written")
+
+
+class BadOption(ForensicsError):
+    def __init__(self, option: str, value: object, reason: str) -> None:
+        super().__init__(f"bad {option} {value!r}: {reason}")
+
+
+class BadOutput(ForensicsError):
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"cannot write {target}: {reason}")

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 
 import pandas as pd
+from forensics.errors import BadOption
 from forensics.engine.states import DAMAGING_EVENTS as DAMAGING, HEALING_EVENTS as HEALING, is_damaged
 
 CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_changed", "paths_damaged",
@@ -80,6 +81,8 @@ def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: _Ind
     """Runs of two or more commits by one author, each within ``window_minutes`` of the previous
     one, that together damage at least ``min_damaged`` paths. One row per wave (``sha`` the first
     commit, ``last_sha`` the last). Columns: CULPRIT_COLUMNS with ``kind='wave'``."""
+    if not (0 <= window_minutes < 1e9):  # also refuses nan and inf
+        raise BadOption("--wave-window", window_minutes, "must be a number of minutes, 0 or more")
     c = result.commits.sort_values(["committed_at", "order"])
     index = index or _Index(result)
     rows = []

@@ -44,6 +44,11 @@ def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]
         missing = len(result.manifest.get("unreadable_objects", []))
         out.append(f"The repository is a partial clone: {_plural(missing, 'object')} it never fetched "
                    "could not be read (nothing was fetched); those versions are unreadable, not judged.")
+    repo_settings = result.manifest.get("repo_settings") or {}
+    if repo_settings.get("applied"):  # the evidence chose part of the rules: say so next to the verdict
+        applied = ", ".join(f"{k} = {v!r}" for k, v in repo_settings["applied"].items())
+        out.append(f"These numbers use settings from the analysed repository itself ({repo_settings['source']}: "
+                   f"{applied}); --ignore-repo-config leaves them out.")
     ev = result.events
     damaged_by: dict[str, set[str]] = {}
     previous = None

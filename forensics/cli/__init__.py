@@ -39,6 +39,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
                         "carry no marker and carry one of its specific signatures are in state `placeholder`")
     p.add_argument("--trust-repo", action="store_true",
                    help="analyse a repository owned by another user (git safe.directory for that path only)")
+    p.add_argument("--ignore-repo-config", action="store_true",
+                   help="ignore the analysed repository's own [tool.forensics] settings")
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
@@ -60,11 +62,19 @@ def _do_scan(args: argparse.Namespace):
         raise ForensicsError("--jobs must be at least 1")
     if args.bulk_threshold is not None and args.bulk_threshold < 1:
         raise ForensicsError("--bulk-threshold must be at least 1")
+    if getattr(args, "head", None) is not None and args.head < 0:
+        raise ForensicsError("--head must be 0 or more")
+    if getattr(args, "wave_window", None) is not None and not 0 <= args.wave_window < 1e9:
+        raise ForensicsError(f"--wave-window must be a number of minutes, 0 or more (got {args.wave_window})")
     cache = False if args.no_cache else args.cache
     result = scan(args.repo, args.rev, paths=args.paths, markers=args.marker, config=args.config, cache=cache,
                   jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
                   since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
-                  strict=getattr(args, "strict", None), trust_repo=args.trust_repo)
+                  strict=getattr(args, "strict", None), trust_repo=args.trust_repo,
+                  repo_config=not args.ignore_repo_config)
+    since = result.settings.since
+    if since and not result.manifest["commits"] and args.command != "scan":
+        print(f"forensics: no commit after {since} (--since) up to {args.rev}: the window is empty", file=sys.stderr)
     if getattr(args, "signatures_from", None):
         from forensics.cli.hunt import with_hunted_placeholders
 
@@ -112,6 +122,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
         lines.append("shallow         yes: history stops at the clone's boundary; the first versions there count as additions")
     if m.get("partial_clone"):
         lines.append("partial clone   yes: objects the clone never fetched are unreadable (counted above); nothing was fetched")
+    if m["settings"].get("since"):
+        lines.insert(3, f"window          commits after {m['settings']['since']}" + (
+            "  (none: the window is empty)" if not m["commits"] else ""))
+    repo_settings = m.get("repo_settings") or {}
+    if repo_settings.get("applied"):
+        applied = ", ".join(f"{k} = {v!r}" for k, v in repo_settings["applied"].items())
+        lines.append(f"repo settings   {repo_settings['source']}: {applied}  (--ignore-repo-config to ignore)")
+    elif repo_settings.get("ignored"):
+        lines.append("repo settings   ignored (--ignore-repo-config)")
+    if m.get("cache_problem"):
+        lines.append(f"cache           not used: {m['cache_problem']}")
     if not m["renames_detected"]:
         lines.append("renames         not detected: missing objects made git's rename detection fail")
     print("\n".join(lines))

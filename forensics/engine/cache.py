@@ -4,20 +4,31 @@ any revision reuses.
 
 Layout under the cache root::
 
-    <root>/<repo-id>/versions-<rules-fingerprint>/part-NNNNNN.parquet
+    <root>/<repo-id>/versions-<rules-fingerprint>/part-<time-ns>-<pid>-<random>.parquet
     <root>/<repo-id>/scans/<rev-sha>-<settings-key>/{commits,changes,events,tree}.parquet
     <root>/<repo-id>/scans/<rev-sha>-<settings-key>/manifest.json
+
+Every file is written under a unique temporary name and renamed into place (atomic), and part names
+are unique, so concurrent scans never overwrite each other. A part that cannot be read (truncated) is
+deleted and its versions are judged again. A cache that cannot be used at all (read-only, disk full,
+a file in its place) is left out: :attr:`ScanCache.problem` says why, and the scan goes on without it.
 """
 from __future__ import annotations
 
+import errno
+import functools
 import hashlib
 import json
 import os
+import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from forensics.engine.faults import fault
 
 TABLES = ("commits", "changes", "events", "tree")
 
@@ -48,6 +59,11 @@ def _decode(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_atomic(df: pd.DataFrame, target: Path) -> None:
+    if os.environ.get("FORENSICS_FAULT", "").startswith("cache_full:"):
+        try:
+            fault("cache_full")
+        except RuntimeError:  # the test hook for a full disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from None
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(fd)
@@ -67,6 +83,27 @@ MAX_VERSION_PARTS = 16
 MAX_CHAIN = 8
 
 
+def _part_name() -> str:
+    """A version part's file name, unique across processes and sorting by creation time."""
+    return f"part-{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
+
+
+def _guarded(default: Any = None):
+    """A cache operation that an unusable cache turns into ``default`` (and records why)."""
+    def wrap(method):
+        @functools.wraps(method)
+        def run(self: "ScanCache", *args: Any, **kwargs: Any) -> Any:
+            if self.problem:
+                return default
+            try:
+                return method(self, *args, **kwargs)
+            except OSError as exc:
+                self.problem = f"{self.dir}: {exc.strerror or exc}"
+                return default
+        return run
+    return wrap
+
+
 class ScanCache:
     """One repository's cache directory. Judged versions are stored as append-only Parquet parts
     (``versions-<fingerprint>/part-*.parquet``, compacted past 16 parts); a scan made incrementally
@@ -75,38 +112,49 @@ class ScanCache:
 
     def __init__(self, root: str | os.PathLike[str], common_dir: str) -> None:
         self.dir = Path(root) / repo_id(common_dir)
+        self.problem: str | None = None  # why this cache is not used in this run, if it is not
 
     def versions_dir(self, fingerprint: str) -> Path:
         return self.dir / f"versions-{fingerprint}"
 
+    @_guarded()
     def load_versions(self, fingerprint: str) -> pd.DataFrame | None:
+        """Every stored judgment; a part that cannot be read is deleted (its versions are judged again
+        and stored anew), one that vanished meanwhile (another scan compacted it) is skipped."""
         d = self.versions_dir(fingerprint)
-        parts = sorted(d.glob("part-*.parquet")) if d.exists() else []
-        if not parts:
+        parts = sorted(d.glob("part-*.parquet")) if d.is_dir() else []
+        frames = []
+        for p in parts:
+            try:
+                frames.append(read_table(p))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError):
+                p.unlink(missing_ok=True)  # truncated or damaged: dropped, rebuilt by this scan
+        if not frames:
             return None
-        try:
-            df = pd.concat([read_table(p) for p in parts], ignore_index=True)
-        except (OSError, ValueError):
-            return None
-        return df.drop_duplicates("blob", keep="last").reset_index(drop=True) if len(parts) > 1 else df
+        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return df.drop_duplicates("blob", keep="last").reset_index(drop=True) if len(frames) > 1 else df
 
+    @_guarded()
     def save_versions(self, fingerprint: str, new_rows: pd.DataFrame) -> None:
-        """Append the newly judged versions; compact when the parts grow many."""
+        """Append the newly judged versions as a new part; compact when the parts grow many."""
         d = self.versions_dir(fingerprint)
         d.mkdir(parents=True, exist_ok=True)
+        mine = d / _part_name()
+        _write_atomic(new_rows, mine)
         parts = sorted(d.glob("part-*.parquet"))
-        seq = int(parts[-1].stem.split("-")[1]) + 1 if parts else 0
-        _write_atomic(new_rows, d / f"part-{seq:06d}.parquet")
-        if len(parts) + 1 > MAX_VERSION_PARTS:
+        if len(parts) > MAX_VERSION_PARTS:
             everything = self.load_versions(fingerprint)
             if everything is not None:
-                _write_atomic(everything, d / f"part-{seq + 1:06d}.parquet")
-                for p in parts + [d / f"part-{seq:06d}.parquet"]:  # duplicates would only be dropped on load
+                _write_atomic(everything, d / _part_name())
+                for p in parts:  # only the parts read above; one written since by another scan stays
                     p.unlink(missing_ok=True)
 
     def scan_dir(self, rev_sha: str, key: str) -> Path:
         return self.dir / "scans" / f"{rev_sha}-{key}"
 
+    @_guarded()
     def load_scan(self, rev_sha: str, key: str, depth: int = 0) -> tuple[dict[str, Any], dict[str, pd.DataFrame]] | None:
         d = self.scan_dir(rev_sha, key)
         manifest = d / "manifest.json"
@@ -126,12 +174,13 @@ class ScanCache:
                 tables[t] = pd.concat([loaded[1][t], tables[t]], ignore_index=True)
         return meta, tables
 
+    @_guarded()
     def ancestors_of(self, repo, rev_sha: str, key: str) -> tuple[str, dict[str, Any]] | None:
         """The cached scan, with the same settings, of the revision that is the nearest ancestor of
         ``rev_sha`` (most commits), to scan incrementally from."""
         best = None
         scans = self.dir / "scans"
-        if not scans.exists():
+        if not scans.is_dir():
             return None
         for d in scans.iterdir():
             sha, _, k = d.name.partition("-")
@@ -147,8 +196,9 @@ class ScanCache:
                 best = (sha, meta)
         return best
 
+    @_guarded()
     def save_scan(self, rev_sha: str, key: str, manifest: dict[str, Any], tables: dict[str, pd.DataFrame],
-                  base: tuple[str, dict[str, Any], set[str]] | None = None) -> Path:
+                  base: tuple[str, dict[str, Any], set[str]] | None = None) -> Path | None:
         """Write a scan entry; with ``base`` (its sha, manifest and commit shas) only the rows of the
         new commits are written, unless the chain of deltas is already long."""
         d = self.scan_dir(rev_sha, key)

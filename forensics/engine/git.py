@@ -271,15 +271,17 @@ class BlobReader:
         self.close()
 
     def close(self) -> None:
+        # stdout is closed before waiting: a reader left mid-batch (Ctrl-C) would otherwise block on
+        # its full output pipe, and the wait with it
         if self._proc.poll() is None:
             try:
                 assert self._proc.stdin is not None
                 self._proc.stdin.close()
             except OSError:
                 pass
-            self._proc.wait()
         if self._proc.stdout:
             self._proc.stdout.close()
+        self._proc.wait()
 
     def _read_one(self, out: IO[bytes]) -> tuple[str, bytes | None]:
         header = out.readline()

@@ -3,7 +3,8 @@
 A *version* (one blob) is judged once; nothing here depends on the path, so judgments are cached by
 blob id (plus the rules and the interpreter, see :func:`rules_fingerprint`).
 
-- markers: lines matching any marker regex (searched with ``re.MULTILINE``). A match on a line that
+- markers: lines matching any marker regex (Python syntax and meaning, searched with ``re.MULTILINE``,
+  run in linear time by :mod:`forensics.engine.markers`). A match on a line that
   begins inside a multi-line (triple-quoted) string literal (a docstring showing an example) does not
   count; this is decided on the AST's string nodes when the version compiles, and every match counts
   when it does not.
@@ -37,6 +38,7 @@ from typing import NamedTuple
 
 from forensics.errors import BadPattern
 from forensics.engine.error_kinds import UNREADABLE_KIND, dialect_only, error_kind  # noqa: F401 (re-exported)
+from forensics.engine.markers import MarkerPattern, compile_marker
 
 DEFAULT_MARKERS: tuple[str, ...] = (r"^\s*#\s*REMOVED_SYNTAX_ERROR:",)
 DEFAULT_BACKUP_PATTERNS: tuple[str, ...] = ("*.backup*", "*.bak", "*.orig", "*~")
@@ -73,13 +75,13 @@ class HealthRules:
     markers: tuple[str, ...] = DEFAULT_MARKERS
     backup_patterns: tuple[str, ...] = DEFAULT_BACKUP_PATTERNS
     check_compile: bool = True     # False: the markers-only timeline (compiles is then not judged)
-    _compiled: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    _compiled: tuple[MarkerPattern, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compiled", compile_markers(self.markers))
 
     @property
-    def compiled_markers(self) -> tuple[re.Pattern[str], ...]:
+    def compiled_markers(self) -> tuple[MarkerPattern, ...]:
         return self._compiled
 
     def fingerprint(self) -> str:
@@ -98,16 +100,14 @@ def rules_fingerprint(markers: tuple[str, ...]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def compile_markers(patterns: tuple[str, ...] | list[str]) -> tuple[re.Pattern[str], ...]:
-    """Compile marker regexes (multiline); a bad one raises :class:`BadPattern`."""
+def compile_markers(patterns: tuple[str, ...] | list[str]) -> tuple[MarkerPattern, ...]:
+    """Compile marker regexes (multiline, linear time); a bad or unboundable one raises
+    :class:`BadPattern`."""
     if not patterns:
         raise BadPattern("", "at least one marker pattern is needed")
     out = []
     for p in patterns:
-        try:
-            rx = re.compile(p, re.MULTILINE)
-        except re.error as exc:
-            raise BadPattern(p, str(exc)) from None
+        rx = compile_marker(p)
         if rx.search("") is not None:
             raise BadPattern(p, "it matches an empty line, so every file would be marked")
         out.append(rx)
@@ -172,7 +172,7 @@ def _lines_inside_strings(text: str) -> set[int]:
     return inside
 
 
-def count_markers(text: str, patterns: tuple[re.Pattern[str], ...], compiles: bool) -> tuple[int, int]:
+def count_markers(text: str, patterns: tuple[MarkerPattern, ...], compiles: bool) -> tuple[int, int]:
     """(number of marker lines, first marker line or 0)."""
     starts: list[int] | None = None
     lines: set[int] = set()
@@ -232,22 +232,7 @@ def _count_test_defs(body: list[ast.stmt]) -> int:
     return n
 
 
-_bytes_patterns: dict[tuple[re.Pattern[str], ...], tuple[re.Pattern[bytes], ...] | None] = {}
-
-
-def _byte_prefilter(patterns: tuple[re.Pattern[str], ...]) -> tuple[re.Pattern[bytes], ...] | None:
-    """The marker regexes over bytes, when that is safe (ASCII patterns): most versions have no
-    marker, and then they need not be decoded at all."""
-    if patterns not in _bytes_patterns:
-        try:
-            _bytes_patterns[patterns] = tuple(re.compile(p.pattern.encode("ascii"), p.flags & ~re.UNICODE)
-                                              for p in patterns)
-        except (UnicodeEncodeError, re.error, ValueError):
-            _bytes_patterns[patterns] = None
-    return _bytes_patterns[patterns]
-
-
-def judge(data: bytes | None, patterns: tuple[re.Pattern[str], ...], check_compile: bool = True) -> VersionHealth:
+def judge(data: bytes | None, patterns: tuple[MarkerPattern, ...], check_compile: bool = True) -> VersionHealth:
     """Judge one version's bytes; ``None`` (object missing) gives an unreadable row. Without
     ``check_compile`` (the markers-only timeline) nothing is compiled: ``compiles`` is reported True,
     ``error_class`` is ``NotChecked`` and tests are counted by the line fallback."""
@@ -258,10 +243,8 @@ def judge(data: bytes | None, patterns: tuple[re.Pattern[str], ...], check_compi
         compiles, err_class, err_msg, err_line, code = compile_check(data)
     else:
         compiles, err_class, err_msg, err_line, code = True, "NotChecked", "", 0, None
-    prefilter = _byte_prefilter(patterns)
-    if prefilter is not None and b"\0" not in data and not data.startswith(b"\xef\xbb\xbf") \
-            and not any(p.search(data) for p in prefilter):
-        # no marker can match (a UTF-16 or other non-ASCII-compatible source would still be decoded)
+    if data.isascii() and b"\0" not in data and not any(p.search_ascii(data) for p in patterns):
+        # ASCII bytes read the same as their text: no marker can match, and nothing need be decoded
         markers, first = 0, 0
     else:
         text = _decode(data, compiles)
@@ -294,7 +277,7 @@ def original_name(path: str) -> str:
             name = name[:i]
     return f"{head}/{name}" if head else name
 
-def unmask(data: bytes, markers: tuple[re.Pattern[str], ...]) -> bytes:
+def unmask(data: bytes, markers: tuple[MarkerPattern, ...]) -> bytes:
     """Strip marker text from the start of each marked line (and the one space after it)."""
     text = data.decode("utf-8", "surrogateescape")
     out = []

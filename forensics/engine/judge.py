@@ -3,14 +3,20 @@ health rules on every core. The result is the ``versions`` table, keyed by blob 
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
 from forensics.engine.git import BlobReader, Repository
-from forensics.engine.health import INTERPRETER, HealthRules, VersionHealth, compile_markers, judge
+from forensics.engine.health import INTERPRETER, HealthRules, VersionHealth, judge
+from forensics.engine.markers import MarkerPattern
 
 VERSION_COLUMNS = ["blob", *VersionHealth._fields, "interpreter"]
 
@@ -24,10 +30,37 @@ _worker_reader: BlobReader | None = None
 _worker_compile = True
 
 
-def _init_worker(markers: tuple[str, ...], check_compile: bool, repo: Repository) -> None:
-    """Each worker keeps one long-lived ``cat-file --batch`` of its own, so reading is parallel too."""
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends, however it ends (``kill -9`` included): the kernel's
+    parent-death signal on Linux, a watching thread elsewhere. Its ``cat-file`` reader then reads the
+    end of its input and ends too."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            armed = ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:   # the parent ended before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+        threading.Thread(target=watch, daemon=True).start()
+
+
+def _init_worker(patterns: tuple[MarkerPattern, ...], check_compile: bool, repo: Repository, parent: int) -> None:
+    """Each worker keeps one long-lived ``cat-file --batch`` of its own, so reading is parallel too.
+    The marker patterns arrive translated (see :mod:`forensics.engine.markers`). A worker dies with
+    the scan, and leaves Ctrl-C to it (the scan then ends its workers at once)."""
     global _worker_patterns, _worker_reader, _worker_compile
-    _worker_patterns = compile_markers(markers)
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_patterns = patterns
     _worker_compile = check_compile
     _worker_reader = repo.blob_reader()
 
@@ -77,7 +110,7 @@ class JudgePool:
 
     def _start(self) -> None:
         self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker,
-                                        initargs=(self.rules.markers, self.rules.check_compile, self.repo))
+                                        initargs=(self.rules.compiled_markers, self.rules.check_compile, self.repo, os.getpid()))
 
     def add(self, blobs: Iterable[str]) -> None:
         for b in blobs:
@@ -102,6 +135,15 @@ class JudgePool:
         while len(self.pending) > 2 * self.jobs:
             self._collect(self.pending.pop(0))
 
+    def abort(self) -> None:
+        """Stop at once (Ctrl-C, an error): end the workers without waiting for their work."""
+        if self.pool is None:
+            return
+        for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+            proc.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = None
+
     def finish(self) -> pd.DataFrame:
         try:
             if self.pool is None:
@@ -116,9 +158,11 @@ class JudgePool:
                     self._submit()
                 for fut in self.pending:
                     self._collect(fut)
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown()
+        except BaseException:
+            self.abort()
+            raise
+        if self.pool is not None:
+            self.pool.shutdown()
         df = pd.DataFrame(self.rows, columns=VERSION_COLUMNS[:-1])
         df["interpreter"] = INTERPRETER
         return df.astype({"blob": object, "readable": bool, "size": "int64", "markers": "int64",

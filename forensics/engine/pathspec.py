@@ -71,6 +71,8 @@ def _glob_to_regex(pattern: str, cross_slash: bool) -> str:
 
 
 def _parse(spec: str) -> _Item:
+    if not spec.strip():
+        raise BadPathspec(spec, "empty (use '.' or '*' for every path)")
     magic: set[str] = set()
     body = spec
     if spec.startswith(":("):
@@ -94,6 +96,10 @@ def _parse(spec: str) -> _Item:
     if "glob" in magic and "literal" in magic:
         raise BadPathspec(spec, "'glob' and 'literal' magic cannot be combined")
     body = body.lstrip("/") if "top" in magic else body
+    if body.startswith("/"):
+        raise BadPathspec(spec, "an absolute path; pathspecs are relative to the repository's top")
+    if ".." in body.split("/"):
+        raise BadPathspec(spec, "'..' points outside the repository; pathspecs are relative to its top")
     while body.startswith("./"):
         body = body[2:]
     icase = "icase" in magic

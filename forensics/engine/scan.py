@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,20 +95,25 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
          markers: list[str] | None = None, config: str | None = None, cache: str | os.PathLike[str] | bool | None = None,
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
          since: str | None = None, progress: bool = True, check_compile: bool = True,
-         strict: bool | None = None, trust_repo: bool = False) -> ScanResult:
+         strict: bool | None = None, trust_repo: bool = False, repo_config: bool = True) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
     ``strict``: no version is ``legacy`` (code of another Python dialect counts as broken, as damage).
     ``cache``: a directory, ``None`` for ``$FORENSICS_CACHE`` or the per-user cache dir, ``False`` for
-    no cache. The analysed repository is never written to. ``trust_repo``: open a repository owned by
-    another user (see :meth:`Repository.open`).
+    no cache; a cache that cannot be used (read-only, full, a file in its place) is left out of this
+    run, said once on stderr and in ``manifest["cache_problem"]``. ``repo_config=False`` ignores the
+    analysed repository's ``[tool.forensics]`` table; what it set is ``manifest["repo_settings"]``
+    (``{}`` when nothing). ``trust_repo``: open a repository owned by another user (see
+    :meth:`Repository.open`). The analysed repository is never written to.
     """
     t0 = time.perf_counter()
     repository = repo if isinstance(repo, Repository) else Repository.open(repo, trust=trust_repo)
     rev_sha = repository.resolve(rev)
     settings = load_settings(repository, rev_sha, config, paths=paths, markers=markers,
                              include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
-                             check_compile=None if check_compile else False, strict=strict or None)
+                             check_compile=None if check_compile else False, strict=strict or None,
+                             repo_config=repo_config)
+    repo_settings = _repo_settings(settings, repo_config)
     store = None if cache is False else ScanCache(default_root() if cache in (None, True) else cache,
                                                   repository.common_dir)
     key = settings.scan_key()
@@ -117,8 +123,8 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
             meta, tables = hit
             versions = store.load_versions(settings.rules.fingerprint())
             if versions is not None:
-                meta = dict(meta, from_cache=True, seconds_total=round(time.perf_counter() - t0, 3),
-                            partial_clone=repository.is_partial)
+                meta = dict(meta, from_cache=True, repo_settings=repo_settings,
+                            seconds_total=round(time.perf_counter() - t0, 3), partial_clone=repository.is_partial)
                 return ScanResult(repository, rev, rev_sha, settings, tables["commits"], tables["changes"],
                                   versions, tables["events"], tables["tree"], meta)
 
@@ -143,13 +149,17 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         if found is not None:
             loaded = store.load_scan(found[0], key)
             base = (found[0], loaded[1], loaded[0]) if loaded is not None else None
-    with progress_bar("scanning history", None, progress) as advance:
-        history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
-                               settings.include_backups, settings.since, progress=lambda n: advance(1),
-                               on_blobs=discovered, exclude=[base[0]] if base else None)
-        timings["history"] = time.perf_counter() - t
-        tree_rows = _tree_in_scope(repository, rev_sha, settings)
-        discovered(list(tree_rows["blob"]))
+    try:
+        with progress_bar("scanning history", None, progress) as advance:
+            history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
+                                   settings.include_backups, settings.since, progress=lambda n: advance(1),
+                                   on_blobs=discovered, exclude=[base[0]] if base else None)
+            timings["history"] = time.perf_counter() - t
+            tree_rows = _tree_in_scope(repository, rev_sha, settings)
+            discovered(list(tree_rows["blob"]))
+    except BaseException:  # Ctrl-C or an error while the history streams in: the workers end now
+        pool.abort()
+        raise
     with progress_bar("judging versions", len(pool.seen), progress) as advance:
         advance(len(pool.rows))
         pool.progress = advance
@@ -214,14 +224,27 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "from_cache": False,
         "incremental_from": base[0] if base is not None else None,
+        "repo_settings": repo_settings,
+        "cache_problem": None,
     }
     if store is not None:
         store.save_scan(rev_sha, key, manifest, {"commits": history.commits, "changes": history.changes,
                                                  "events": events, "tree": tree},
                         base=(base[0], base[2], set(base[1]["commits"]["sha"])) if base is not None else None)
+    if store is not None and store.problem:
+        manifest["cache_problem"] = store.problem
+        print(f"forensics: warning: this run did not use the cache ({store.problem})", file=sys.stderr)
     manifest["seconds_total"] = round(time.perf_counter() - t0, 3)
     return ScanResult(repository, rev, rev_sha, settings, history.commits, history.changes, versions,
                       events, tree, manifest)
+
+
+def _repo_settings(settings: Settings, repo_config: bool) -> dict[str, Any]:
+    """What the analysed repository's ``[tool.forensics]`` table set (``source``, ``applied``), or
+    ``{"ignored": True}`` with ``--ignore-repo-config``, or ``{}`` when it set nothing."""
+    if not repo_config:
+        return {"ignored": True}
+    return dict(settings.repo_settings)
 
 
 def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.DataFrame:

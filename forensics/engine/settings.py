@@ -1,19 +1,32 @@
 """Scan settings: defaults, then the analysed repository's ``[tool.forensics]`` table (read from the
 revision, never from the worktree), then ``--config FILE.toml``, then command-line options.
 
+The repository's table is evidence, not the user's input: what it set is recorded
+(:attr:`Settings.repo_settings`, shown by every summary), ``repo_config=False`` (``--ignore-repo-config``)
+leaves it out, and a key there that is unknown or invalid is a warning on stderr and is ignored (the
+same mistake in the user's own ``--config`` is exit 2).
+
+``since`` accepts ISO 8601 dates and times (``2025-09-06``, ``2025-09-06T20:02:59Z``; no zone means
+UTC), RFC 2822 dates, ``@UNIXTIME``, ``yesterday`` and ``N units ago`` (``2 weeks ago``,
+``3.days.ago``); it is stored as an absolute UTC time, so a relative date never reuses a stale cache.
+
 Keys (all optional): ``markers`` (list of regexes; replaces the defaults), ``paths`` (pathspecs),
 ``backup_patterns`` (file-name globs), ``include_backups`` (bool), ``bulk_threshold`` (int), ``strict``
 (bool: code of another Python dialect counts as broken, see :mod:`forensics.engine.legacy`).
 """
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
+import re
+import sys
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from forensics.errors import BadConfig
+from forensics.errors import BadConfig, BadOption, ForensicsError
 from forensics.engine.git import Repository
 from forensics.engine.health import DEFAULT_BACKUP_PATTERNS, DEFAULT_MARKERS, INTERPRETER, HealthRules
 from forensics.engine.pathspec import Pathspec
@@ -34,6 +47,7 @@ class Settings:
     check_compile: bool = True
     strict: bool = False     # no version is legacy: other dialects' code counts as broken
     sources: tuple[str, ...] = field(default=("defaults",), compare=False)
+    repo_settings: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def rules(self) -> HealthRules:
@@ -45,7 +59,7 @@ class Settings:
 
     def scan_key(self) -> str:
         """Hash of what a scan's tables depend on (bulk_threshold is applied at query time)."""
-        d = {k: v for k, v in asdict(self).items() if k not in ("bulk_threshold", "sources")}
+        d = {k: v for k, v in asdict(self).items() if k not in ("bulk_threshold", "sources", "repo_settings")}
         d.update(interpreter=INTERPRETER, schema=SCHEMA_VERSION)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -55,24 +69,87 @@ class Settings:
         return d
 
 
+def _warn(message: str) -> None:
+    print(f"forensics: warning: {message}", file=sys.stderr)
+
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400,
+          "month": 30 * 86400, "year": 365 * 86400}
+_RELATIVE = re.compile(r"^(\d+)[ .]+(second|minute|hour|day|week|month|year)s?[ .]+ago$")
+
+
+def parse_since(value: str, now: datetime | None = None) -> str:
+    """``value`` as an absolute UTC time ``YYYY-MM-DDTHH:MM:SSZ``; a date git would not take, or
+    that means nothing, raises :class:`BadOption` (git itself reads any text as "now")."""
+    text = value.strip()
+    now = now or datetime.now(timezone.utc)
+    when: datetime | None = None
+    low = text.lower()
+    m = _RELATIVE.match(low)
+    if m:
+        when = now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
+    elif low in ("now", "today"):
+        when = now
+    elif low == "yesterday":
+        when = now - timedelta(days=1)
+    elif re.fullmatch(r"@\d{1,12}", text):
+        when = datetime.fromtimestamp(int(text[1:]), timezone.utc)
+    elif text:
+        try:
+            when = datetime.fromisoformat(text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text) else text)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                when = None
+    if when is None:
+        raise BadOption("--since", value, "not a date (use 2025-09-06, 2025-09-06T20:02:59Z, @UNIXTIME or '2 weeks ago')")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 _TYPES = {"paths": list, "markers": list, "backup_patterns": list, "include_backups": bool,
           "bulk_threshold": int, "strict": bool}
 
 
-def _apply(settings: Settings, table: dict[str, Any], source: str) -> Settings:
+def _checked(key: str, value: Any, source: str) -> Any:
+    """``value`` of ``key`` as the settings hold it; a wrong key or value raises :class:`BadConfig`."""
+    want = _TYPES.get(key)
+    if want is None:
+        raise BadConfig(source, f"unknown key {key!r} (known: {', '.join(sorted(_TYPES))})")
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        raise BadConfig(source, f"{key!r} must be a {want.__name__}")
+    if want is list:
+        if not value or not all(isinstance(v, str) for v in value):
+            raise BadConfig(source, f"{key!r} must be a non-empty list of strings")
+        value = tuple(value)
+    if key == "markers":
+        HealthRules(markers=value)          # a bad or unboundable regex: BadPattern
+    elif key == "paths":
+        Pathspec(list(value))
+    elif key == "bulk_threshold" and value < 1:
+        raise BadConfig(source, "'bulk_threshold' must be at least 1")
+    return value
+
+
+def _apply(settings: Settings, table: dict[str, Any], source: str, evidence: bool = False) -> Settings:
+    """Apply one layer. ``evidence``: the analysed repository's own table, where a wrong key or value
+    is a warning and is ignored, and what was applied is recorded in ``repo_settings``."""
     changes: dict[str, Any] = {}
     for key, value in table.items():
-        want = _TYPES.get(key)
-        if want is None:
-            raise BadConfig(source, f"unknown key {key!r} (known: {', '.join(sorted(_TYPES))})")
-        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            raise BadConfig(source, f"{key!r} must be a {want.__name__}")
-        if want is list:
-            if not value or not all(isinstance(v, str) for v in value):
-                raise BadConfig(source, f"{key!r} must be a non-empty list of strings")
-            value = tuple(value)
-        changes[key] = value
-    return replace(settings, sources=settings.sources + (source,), **changes) if changes else settings
+        try:
+            changes[key] = _checked(key, value, source)
+        except ForensicsError as exc:
+            if not evidence:
+                raise
+            _warn(f"ignored from the analysed repository: {exc} (--ignore-repo-config ignores the whole table)")
+    if not changes:
+        return settings
+    if evidence:
+        recorded = {"source": source, "applied": {k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()}}
+        return replace(settings, sources=settings.sources + (source,), repo_settings=recorded, **changes)
+    return replace(settings, sources=settings.sources + (source,), **changes)
 
 
 def _from_toml(text: str, source: str, tool_table: bool) -> dict[str, Any]:
@@ -80,16 +157,21 @@ def _from_toml(text: str, source: str, tool_table: bool) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadConfig(source, str(exc)) from None
-    if tool_table:
-        return data.get("tool", {}).get("forensics", {})
-    return data.get("tool", {}).get("forensics", data)
+    tool = data.get("tool", {})
+    table = tool.get("forensics", {} if tool_table else data) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise BadConfig(source, "[tool.forensics] must be a table")
+    return table
 
 
 def load_settings(repo: Repository | None, rev_sha: str | None, config: str | None = None,
-                  **overrides: Any) -> Settings:
-    """Merge the layers; ``overrides`` with value None are ignored. Validates regexes and pathspecs."""
+                  repo_config: bool = True, **overrides: Any) -> Settings:
+    """Merge the layers; ``overrides`` with value None are ignored. Validates regexes and pathspecs.
+    ``repo_config=False`` leaves out the analysed repository's ``[tool.forensics]`` table."""
     settings = Settings()
-    if repo is not None and rev_sha is not None:
+    if overrides.get("since") is not None:
+        overrides["since"] = parse_since(str(overrides["since"]))
+    if repo is not None and rev_sha is not None and repo_config:
         with repo.blob_reader() as reader:
             data = reader.read(f"{rev_sha}:pyproject.toml")
         if data:
@@ -99,13 +181,15 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
             except BadConfig:
                 table = {}  # the analysed project's own broken pyproject is evidence, not our input
             if table:
-                settings = _apply(settings, table, f"{rev_sha[:12]}:pyproject.toml [tool.forensics]")
+                settings = _apply(settings, table, f"{rev_sha[:12]}:pyproject.toml [tool.forensics]", evidence=True)
     if config:
         try:
             with open(config, encoding="utf-8") as fh:
                 text = fh.read()
         except OSError as exc:
             raise BadConfig(config, exc.strerror or str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise BadConfig(config, f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
         settings = _apply(settings, _from_toml(text, config, tool_table=False), config)
     given = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
     if given:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from forensics.errors import ForensicsError
+from forensics.errors import BadOutput, ForensicsError
 from forensics.report.parameters import PROJECT_ROOT, Parameters
 from forensics.analyses.error_kinds import error_kind_breakdown
 from forensics.engine.states import DAMAGED_STATES, LEGACY
@@ -201,10 +201,15 @@ def run_report(repo: str, out_dir: str, rev: str | None = None, params_file: str
     if rev:
         values["rev"] = rev
     out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise BadOutput(str(out_dir), "it is a file; --out takes a directory")
     values["output_dir"] = str(out)
     validate_parameters(values)
     check_parameters(**{k: v for k, v in values.items() if k != "title"})  # one clear line before any work
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadOutput(str(out_dir), exc.strerror or str(exc)) from None
     executed = out / "incident_report.ipynb"
     html = out / "incident_report.html"
     t0 = time.perf_counter()

@@ -1,11 +1,18 @@
 """Writing tables for people and spreadsheets: UTC times as ``2025-09-06T20:02:59Z``, full SHAs,
-UTF-8 CSV without an index (bytes that are not UTF-8 in paths are written as ``\\xNN``)."""
+UTF-8 CSV without an index (bytes that are not UTF-8 in paths are written as ``\\xNN``).
+
+Every CSV goes through :func:`write_csv`, which applies the spreadsheet-formula rule of
+:mod:`forensics.csvsafe` to text cells (``FORENSICS_RAW_CSV=1`` writes raw values)."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
 import pandas as pd
+
+from forensics.csvsafe import neutralise_cell, raw_csv_requested
+from forensics.errors import BadOutput
 
 
 def _iso(ts: object) -> str:
@@ -30,13 +37,31 @@ def for_output(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(df: pd.DataFrame, target: str) -> None:
-    """Write ``df`` as CSV to ``target`` (``-`` for stdout)."""
+def neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that a spreadsheet would read as a formula quoted (see
+    :mod:`forensics.csvsafe`); numbers, booleans and times are left as they are."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_cell).astype(object)
+    return out
+
+
+def write_csv(df: pd.DataFrame, target: str, raw: bool | None = None) -> None:
+    """Write ``df`` as CSV to ``target`` (``-`` for stdout). Text cells are neutralised for
+    spreadsheets unless ``raw`` (default: ``FORENSICS_RAW_CSV`` in the environment)."""
     out = for_output(df)
+    if not (raw_csv_requested() if raw is None else raw):
+        out = neutralised(out)
     if target == "-":
         out.to_csv(sys.stdout, index=False, lineterminator="\n")
-    else:
+        return
+    if os.path.isdir(target):
+        raise BadOutput(target, "it is a directory (give a file name)")
+    try:
         out.to_csv(target, index=False, encoding="utf-8", errors="backslashreplace", lineterminator="\n")
+    except OSError as exc:
+        raise BadOutput(target, exc.strerror or str(exc)) from None
 
 
 def print_table(df: pd.DataFrame, stream: TextIO | None = None, max_rows: int | None = None) -> None:
@@ -54,7 +79,10 @@ def write_plan(plan: pd.DataFrame, target: str) -> str:
     """Write the restore list as CSV (what ``forensics restore --plan`` reads)."""
     from pathlib import Path
 
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadOutput(target, exc.strerror or str(exc)) from None
     write_csv(plan, target)
     return target
 

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forensics.csvsafe import raw_csv_requested, restore_cell
 from forensics.errors import BadPlan, ForensicsError, UnsafePlan
 from forensics.engine.faults import fault
 from forensics.engine.git import Repository, blob_id, display_path, path_bytes
@@ -67,6 +68,8 @@ def read_plan(plan: str) -> pd.DataFrame:
     missing = [c for c in PLAN_REQUIRED if c not in df.columns]
     if missing:
         raise BadPlan(plan, f"missing columns {', '.join(missing)} (write it with `forensics restore-list --csv`)")
+    if not raw_csv_requested():  # cells were quoted against spreadsheet formulas when written
+        df = df.apply(lambda col: col.map(restore_cell)) if len(df) else df
     return df
 
 

@@ -116,7 +116,7 @@ class Incident:
         legacy_at = steps // 2
         renamed = deleted = 0
         for step in range(steps):
-            m.later(rng.randint(60, 600))
+            m.later(max(1, rng.randint(60, 600) // s))  # the ordinary history fits before the breaker at any scale
             who = self._who()
             tests = self._tests_on()
             roll = rng.random()
@@ -189,13 +189,14 @@ class Incident:
         for p in picks[:2]:
             mod = self.models[p].edited(Func(f"test_feature_{self._n()}", self._n()))
             branch_models[p] = mod
-            m.commit(name, who, f"Extend {p.split('/')[-1]}", [("put", p, mod)], minutes=rng.randint(20, 90))
+            m.commit(name, who, f"Extend {p.split('/')[-1]}", [("put", p, mod)],
+                     minutes=max(1, rng.randint(20, 90) // self.scale))
         other = picks[2]
         mod = self.models[other].edited(Func(f"test_mainline_{self._n()}", self._n()))
         m.commit("main", self._who(), f"Hotfix in {other.split('/')[-1]}", [self._put(other, mod)],
-                 minutes=rng.randint(20, 90))
+                 minutes=max(1, rng.randint(20, 90) // self.scale))
         self.models.update(branch_models)
-        m.merge("main", name, who, f"Merge branch '{name}'", {}, minutes=rng.randint(30, 120))
+        m.merge("main", name, who, f"Merge branch '{name}'", {}, minutes=max(1, rng.randint(30, 120) // self.scale))
 
     def breaker(self) -> None:
         m, rng = self.m, self.rng
