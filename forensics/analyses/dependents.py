@@ -20,6 +20,7 @@ from forensics.analyses.ci_commands import Command, Invocation, join_path, pytes
 from forensics.analyses.ci_parse import Job, Parsed, Trigger, is_ci_file, parse_ci
 from forensics.analyses.globs import PathList, compile_glob
 from forensics.analyses.pytest_collect import Collection, Tree, collect, find_config
+from forensics.engine.gitdata import display_path, path_bytes
 from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, MARKED_STATES
 
 DEPENDENT_COLUMNS = ["file", "line", "reference", "paths_matched", "damaged_matched", "job", "kind",
@@ -66,11 +67,16 @@ class _Health:
         return damaged, broken, marked, lost
 
 
+def real_path(display: str) -> str:
+    """The path as CI sees it (a C-quoted table path decoded back, with ``surrogateescape``)."""
+    return path_bytes(display).decode("utf-8", "surrogateescape") if display.startswith('"') else display
+
+
 def _health(result) -> _Health:
-    state = dict(zip(result.tree["path"], result.tree["state"]))
+    state = {real_path(p): s for p, s in zip(result.tree["path"], result.tree["state"])}
     pt = path_table(result)
     lost = (pt["tests_last_good"] - pt["tests"]).clip(lower=0)
-    return _Health(state, dict(zip(pt["path"], lost.astype(int))))
+    return _Health(state, {real_path(p): int(n) for p, n in zip(pt["path"], lost)})
 
 
 def _run_verdict(col: Collection, broken: int, marked: int, lost: int) -> str:
@@ -129,7 +135,7 @@ class _Builder:
         all_paths: list[str] = []
 
         def keep(path: str) -> bool:
-            all_paths.append(path)
+            all_paths.append(real_path(path))
             return files is None and is_ci_file(path)
 
         read = result.files_at_rev(keep)
@@ -137,7 +143,7 @@ class _Builder:
         self.tree = Tree(all_paths)
         self.parsed = parse_ci(self.files)
         subjects = result.subjects
-        self.scope = PathList(subjects["path"].tolist())
+        self.scope = PathList([real_path(p) for p in subjects["path"]])
         self.health = _health(result)
         self.rows: list[dict] = []
 
@@ -172,7 +178,7 @@ class _Builder:
                                             *(f"--deselect {d}" for d in inv.deselect)) if x)
                 notes = [note, col.unknown]
                 if col.missing:
-                    notes.append("file or directory not found: " + ", ".join(col.missing[:5]))
+                    notes.append("file or directory not found: " + ", ".join(display_path(p) for p in col.missing[:5]))
                 if col.from_testpaths:
                     notes.append(f"no path argument: collects testpaths of {col.config}")
                 self.row(job, job.file, top.line, ref, "runs", col.files, verdict, sel,
