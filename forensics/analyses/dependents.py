@@ -146,6 +146,7 @@ class _Builder:
         self.scope = PathList([real_path(p) for p in subjects["path"]])
         self.health = _health(result)
         self.rows: list[dict] = []
+        self.collected: list[tuple[str, str, int, str]] = []     # (file, job, line, path)
 
     def row(self, job: Job | None, file: str, line: int, reference: str, kind: str, files: list[str] | int,
             verdict: str, selection: str = "", note: str = "", damaged=None) -> None:
@@ -183,6 +184,7 @@ class _Builder:
                     notes.append(f"no path argument: collects testpaths of {col.config}")
                 self.row(job, job.file, top.line, ref, "runs", col.files, verdict, sel,
                          "; ".join(x for x in notes if x))
+                self.collected.extend((job.file, job.name, top.line, f) for f in col.files)
                 verdicts.append(verdict)
         return verdicts
 
@@ -213,8 +215,10 @@ class _Builder:
         col = collect(inv, self.parsed, self.tree)
         _, b, m, lost = self.health.judge(col.files)
         job = Job(config.file, "pytest (no arguments)", config.testpaths_line, "pytest")
-        self.row(job, config.file, config.testpaths_line or config.line, "testpaths = " + " ".join(config.testpaths),
+        line = config.testpaths_line or config.line
+        self.row(job, config.file, line, "testpaths = " + " ".join(config.testpaths),
                  "runs", col.files, _run_verdict(col, b, m, lost), note=f"collects testpaths of {config.file}")
+        self.collected.extend((config.file, job.name, line, f) for f in col.files)
 
     def build(self) -> pd.DataFrame:
         for job in self.parsed.jobs:
@@ -255,6 +259,18 @@ def dependents(result, files: dict[str, bytes | None] | None = None) -> pd.DataF
     ``files`` (path -> bytes) replaces the CI files read at the revision. ``attrs["errors"]`` lists the
     files that did not parse."""
     return _Builder(result, files).build()
+
+
+COLLECTED_COLUMNS = ["file", "job", "line", "path", "state"]
+
+
+def collected_files(result, files: dict[str, bytes | None] | None = None) -> pd.DataFrame:
+    """What each run collects: one row per (file, job, line of the run, collected path), with the
+    path's ``state`` (empty when the path is out of scope). Columns: COLLECTED_COLUMNS."""
+    b = _Builder(result, files)
+    b.build()
+    rows = [(f, j, n, display_path(p), b.health.state.get(p, "")) for f, j, n, p in b.collected]
+    return pd.DataFrame(rows, columns=COLLECTED_COLUMNS)
 
 
 def jobs_summary(deps: pd.DataFrame) -> pd.DataFrame:

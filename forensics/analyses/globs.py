@@ -11,10 +11,11 @@ The rules (GitHub's "filter pattern cheat sheet"):
 - ``!`` at the start of a pattern excludes what earlier patterns included (the last matching pattern
   decides); ``\\`` escapes the next character.
 
-Matching never hangs on hostile patterns or paths: a ``*`` that is followed by another wildcard is
-matched atomically (the earliest occurrence of what follows it, which is exact for a ``*`` that cannot
-cross ``/`` and a fixed-length chunk, as CPython's ``fnmatch`` does), and a pattern that would still need
-more than :data:`MAX_BACKTRACKING` backtracking points is refused (:class:`Glob` ``.error``).
+Matching never hangs on hostile patterns or paths: a wildcard followed by a fixed-length chunk is
+matched atomically (the earliest occurrence of the chunk) wherever that is exact (a ``*``, which stays in
+its segment; a ``**`` before another ``**``), as CPython's ``fnmatch`` does; a pattern that would still
+need more than :data:`MAX_BACKTRACKING` backtracking choice point (a ``**`` before a ``*``, an
+``x?``/``x+``) is refused: :class:`Glob` ``.error`` says why and it matches nothing.
 
 Every path list is matched as one newline-joined string: one ``re.finditer`` per pattern, no Python
 loop over paths (50,000 paths in milliseconds; ``benchmarks/bench_dependents.py``).
@@ -24,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MAX_BACKTRACKING = 2   # wildcards matched with backtracking in one pattern (``**`` or variable chunks)
+MAX_BACKTRACKING = 1   # choice points matched with backtracking in one pattern (a ``**``, an ``x?``/``x+``)
 MAX_PATTERN = 512
 
 _ANY = r"[^\n]"          # ``**``: anything (a path list is newline-joined: never cross a line)
@@ -112,27 +113,27 @@ def translate(pattern: str) -> str:
     last = len(parts) - 1
     for n, (star, chunk) in enumerate(parts):
         body = "".join(v for _, v in chunk)
-        variable = any(k == "qatom" for k, _ in chunk)
+        variable = sum(k == "qatom" for k, _ in chunk)     # each `x?`/`x+` is a choice point
+        backtracking += variable
         if not star:
             out.append(body)
-            backtracking += variable
             continue
-        if star == "**/":
-            wild = f"(?:{_ANY}*?/)?" if n != last else f"(?:{_ANY}*/)?"
-        elif star == "**":
-            wild = f"{_ANY}*?" if n != last else f"{_ANY}*"
-        else:
-            wild = f"{_SEG}*?" if n != last else f"{_SEG}*"
         if n == last:                       # the tail: anchored at the end, no choice to undo
+            wild = {"**/": f"(?:{_ANY}*/)?", "**": f"{_ANY}*", "*": f"{_SEG}*"}[star]
             out.append(wild + body)
-            backtracking += variable
-        elif star == "*" and not variable:  # earliest occurrence is exact: match it atomically
+            continue
+        wild = {"**/": f"(?:{_ANY}*?/)??", "**": f"{_ANY}*?", "*": f"{_SEG}*?"}[star]
+        # The earliest occurrence of a fixed-length chunk is the right one when whatever follows it
+        # can absorb the difference: a `*` stays in its segment (the next wildcard covers the rest of
+        # it), and before a `**` anything is absorbed. Only then is the match atomic (no backtracking).
+        following = parts[n + 1][0]
+        if not variable and (star == "*" or following in ("**", "**/")):
             out.append(f"(?>{wild}{body})")
         else:
             out.append(wild + body)
             backtracking += 1
     if backtracking > MAX_BACKTRACKING:
-        raise ValueError(f"more than {MAX_BACKTRACKING} '**' or '?'/'+' wildcards")
+        raise ValueError("too many '**' followed by '*', or '?'/'+' quantifiers, to match safely")
     return "".join(out)
 
 
