@@ -22,6 +22,7 @@ loop over paths (50,000 paths in milliseconds; ``benchmarks/bench_dependents.py`
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ class Glob:
     negated: bool
     regex: re.Pattern[str] | None
     error: str = ""
+    prefix: str = ""      # the literal text every match starts with (to match only that slice)
 
 
 def _char_class(p: str, i: int) -> tuple[str, int] | None:
@@ -122,15 +124,16 @@ def translate(pattern: str) -> str:
             wild = {"**/": f"(?:{_ANY}*/)?", "**": f"{_ANY}*", "*": f"{_SEG}*"}[star]
             out.append(wild + body)
             continue
-        wild = {"**/": f"(?:{_ANY}*?/)??", "**": f"{_ANY}*?", "*": f"{_SEG}*?"}[star]
         # The earliest occurrence of a fixed-length chunk is the right one when whatever follows it
         # can absorb the difference: a `*` stays in its segment (the next wildcard covers the rest of
         # it), and before a `**` anything is absorbed. Only then is the match atomic (no backtracking).
         following = parts[n + 1][0]
         if not variable and (star == "*" or following in ("**", "**/")):
-            out.append(f"(?>{wild}{body})")
-        else:
-            out.append(wild + body)
+            lazy = {"**/": f"(?:{_ANY}*?/)??", "**": f"{_ANY}*?", "*": f"{_SEG}*?"}[star]
+            out.append(f"(?>{lazy}{body})")
+        else:                               # greedy: the same matches, found from the line's end
+            greedy = {"**/": f"(?:{_ANY}*/)?", "**": f"{_ANY}*", "*": f"{_SEG}*"}[star]
+            out.append(greedy + body)
             backtracking += 1
     if backtracking > MAX_BACKTRACKING:
         raise ValueError("too many '**' followed by '*', or '?'/'+' quantifiers, to match safely")
@@ -149,7 +152,16 @@ def compile_glob(pattern: str) -> Glob:
         rx = re.compile(f"^{translate(body)}$", re.MULTILINE)
     except (ValueError, re.error) as exc:
         return Glob(pattern, negated, None, str(exc))
-    return Glob(pattern, negated, rx)
+    return Glob(pattern, negated, rx, prefix=_literal_prefix(body))
+
+
+def _literal_prefix(body: str) -> str:
+    for i, c in enumerate(body):
+        if c in "*[\\":
+            return body[:i]
+        if c in "?+":                       # they quantify the character before them
+            return body[:max(i - 1, 0)]
+    return body
 
 
 class PathList:
@@ -157,9 +169,8 @@ class PathList:
     newline here: git's quoted form escapes it)."""
 
     def __init__(self, paths: list[str]) -> None:
-        self.paths = [p for p in paths if "\n" not in p]
+        self.paths = sorted(p for p in paths if "\n" not in p)
         self.text = "\n".join(self.paths)
-        self.index = {p: i for i, p in enumerate(self.paths)}
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -168,7 +179,13 @@ class PathList:
         """Paths one glob matches (its own sense, ignoring ``negated``)."""
         if glob.regex is None:
             return set()
-        return {m.group() for m in glob.regex.finditer(self.text)}
+        text = self.text
+        if glob.prefix:                                 # only the sorted slice that starts with it
+            lo = bisect.bisect_left(self.paths, glob.prefix)
+            hi = bisect.bisect_left(self.paths, glob.prefix + "\U0010ffff")
+            if hi - lo < len(self.paths):
+                text = "\n".join(self.paths[lo:hi])
+        return set(glob.regex.findall(text))            # no capturing group: whole matches
 
     def filter(self, globs: list[Glob]) -> set[str]:
         """Paths selected by an ordered ``paths`` filter: a path is in when the last pattern matching it

@@ -178,11 +178,15 @@ def collect_pytest(inv: Invocation, parsed: Parsed, tree: Tree) -> Collection:
             if left_out(a):
                 continue
             base = len(a) + 1 if a else 0
+            pruned: dict[str, bool] = {}          # directory -> left out (norecursedirs), decided once
             for f in tree.under(a):
-                rel_dirs = f[base:].split("/")[:-1]
-                if any(_matches_any(d, config.norecursedirs) for d in rel_dirs):
+                d = posixpath.dirname(f)
+                if d not in pruned:
+                    rel_dirs = d[base:].split("/") if len(d) >= base else []
+                    pruned[d] = any(_matches_any(x, config.norecursedirs) for x in rel_dirs if x)
+                if pruned[d]:
                     continue
-                name = posixpath.basename(f)
+                name = f[len(d) + 1:] if d else f
                 if name.endswith(".py") and _matches_any(name, config.python_files, f) and not left_out(f):
                     files.add(f)
         else:
