@@ -19,6 +19,7 @@ from forensics.analyses.blast import path_table
 from forensics.analyses.ci_commands import Command, Invocation, join_path, pytest_args
 from forensics.analyses.ci_parse import Job, Parsed, Trigger, is_ci_file, parse_ci
 from forensics.analyses.globs import PathList, compile_glob
+from forensics.analyses.node_ids import node_id_found
 from forensics.analyses.pytest_collect import Collection, Tree, collect, find_config
 from forensics.engine.gitdata import display_path, path_bytes
 from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, MARKED_STATES
@@ -79,10 +80,10 @@ def _health(result) -> _Health:
     return _Health(state, {real_path(p): int(n) for p, n in zip(pt["path"], lost)})
 
 
-def _run_verdict(col: Collection, broken: int, marked: int, lost: int) -> str:
+def _run_verdict(col: Collection, broken: int, marked: int, lost: int, not_found: int = 0) -> str:
     if col.unknown:
         return UNKNOWN
-    if col.missing or broken:
+    if col.missing or broken or not_found:
         return FAILS
     if marked:
         return passes_with(lost)
@@ -140,6 +141,8 @@ class _Builder:
 
         read = result.files_at_rev(keep)
         self.files = read if files is None else files
+        self.result = result
+        self._sources: dict[str, bytes | None] = {}
         self.tree = Tree(all_paths)
         self.parsed = parse_ci(self.files)
         subjects = result.subjects
@@ -173,13 +176,16 @@ class _Builder:
                     continue
                 col = collect(inv, self.parsed, self.tree)
                 _, b, m, lost = self.health.judge(col.files)
-                verdict = _run_verdict(col, b, m, lost)
+                not_found = self.not_found(col)
+                verdict = _run_verdict(col, b, m, lost, len(not_found))
                 sel = "; ".join(x for x in (f"-k {inv.keyword}" if inv.keyword else "",
                                             f"-m {inv.marker}" if inv.marker else "",
                                             *(f"--deselect {d}" for d in inv.deselect)) if x)
                 notes = [note, col.unknown]
                 if col.missing:
                     notes.append("file or directory not found: " + ", ".join(display_path(p) for p in col.missing[:5]))
+                if not_found:
+                    notes.append("not found (pytest stops): " + ", ".join(not_found[:5]))
                 if col.from_testpaths:
                     notes.append(f"no path argument: collects testpaths of {col.config}")
                 self.row(job, job.file, top.line, ref, "runs", col.files, verdict, sel,
@@ -187,6 +193,22 @@ class _Builder:
                 self.collected.extend((job.file, job.name, top.line, f) for f in col.files)
                 verdicts.append(verdict)
         return verdicts
+
+    def not_found(self, col: Collection) -> list[str]:
+        """The node ids of ``col`` naming a class or test their (compiling) file no longer defines."""
+        want = {f for f, _ in col.node_ids if f not in self._sources}
+        if want:
+            read = self.result.files_at_rev(lambda p: real_path(p) in want)
+            self._sources.update({real_path(p): data for p, data in read.items()})
+            for f in want:
+                self._sources.setdefault(f, None)
+        out = []
+        for f, names in col.node_ids:
+            data = self._sources.get(f)
+            if data is not None and self.health.state.get(f) not in BROKEN_STATES \
+                    and node_id_found(data, names) is False:
+                out.append("::".join([display_path(f), *names]))
+        return out
 
     def triggers(self, job: Job, verdict: str) -> None:
         change = [t for t in job.triggers if t.event in CHANGE_EVENTS]

@@ -73,7 +73,8 @@ class Collection:
     """What one invocation collects: ``files`` (sorted), ``missing`` (arguments naming nothing: the
     run errors out), ``config`` (the pytest configuration file used, ``""`` for none), ``from_testpaths``
     (no argument: ``testpaths`` were collected), ``args`` (the arguments after ``addopts``,
-    repository-relative), and ``unknown`` (why the collection cannot be known from the files)."""
+    repository-relative), ``unknown`` (why the collection cannot be known from the files), and
+    ``node_ids`` (file, names) of the ``file::Class::test`` arguments whose file is collected."""
 
     files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -81,6 +82,7 @@ class Collection:
     from_testpaths: bool = False
     args: list[str] = field(default_factory=list)
     unknown: str = ""
+    node_ids: list[tuple[str, list[str]]] = field(default_factory=list)   # (file, names after it)
 
 
 def find_config(parsed: Parsed, start: str, tree: Tree) -> PytestConfig | None:
@@ -192,6 +194,12 @@ def collect_pytest(inv: Invocation, parsed: Parsed, tree: Tree) -> Collection:
         else:
             out.missing.append(a)
     out.files = sorted(files)
+    for a in inv.args:
+        if "::" in a:
+            path, *names = a.split("::")
+            path = join_path(cwd, path)
+            if path in files and all(names):
+                out.node_ids.append((path, names))
     return out
 
 

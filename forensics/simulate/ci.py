@@ -73,13 +73,15 @@ class DemoJob:
     """One job of the demo's CI: the ``file``, the ``job`` as GitHub names it, ``trigger`` (which
     paths in scope start it: None for a job no change starts), ``collects`` (which files its
     pytest collects in a tree: None for a job that runs no pytest), ``explicit`` (files it names: a
-    missing one fails the run), ``script`` (it runs a runner script)."""
+    missing one fails the run), ``named`` (its node ids: file, class or "", test; one whose test is gone
+    fails the run), ``script`` (it runs a runner script)."""
 
     file: str
     job: str
     trigger: Callable[[str], bool] | None
     collects: Callable[[str], bool] | None = None
     explicit: tuple[str, ...] = ()
+    named: tuple[tuple[str, str, str], ...] = ()
     script: bool = False
     shapes: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
@@ -93,11 +95,12 @@ class DemoCI:
         mc = sorted(p for p in test_paths if p.startswith("tests/mission_critical/"))
         self.startup = tuple(e2e[:3])
         self.ignored = mc[-1]                       # a flaky file the mission-critical job leaves out
-        ids = []
+        named: list[tuple[str, str, str]] = []      # (file, class or "", test)
         for i, p in enumerate(self.startup):
             cls, method, func = class_of[p]
-            ids.append(f"{p}::{cls}::{method}" if i != 1 else f"{p}::{func}")
-        self.node_ids = tuple(ids)
+            named.append((p, cls, method) if i != 1 else (p, "", func))
+        self.named = tuple(named)
+        self.node_ids = tuple("::".join(x for x in n if x) for n in named)
         self.files = {
             ".github/workflows/ci.yml": _CI_YML,
             ".github/workflows/mission-critical.yml": _MC_YML.replace("{IGNORED}", self.ignored[len("tests/"):]),
@@ -129,7 +132,7 @@ class DemoCI:
                     lambda p: _is_test_file(p) and _under(p, "tests/mission_critical") and p != ignored,
                     shapes=("**/ matches zero directories", "working-directory", "--ignore")),
             DemoJob(".github/workflows/startup-validation.yml", "startup-validation", startup_trigger,
-                    lambda p: p in self.startup, explicit=self.startup,
+                    lambda p: p in self.startup, explicit=self.startup, named=self.named,
                     shapes=("file::Class::test ids", "prose and descriptions")),
             DemoJob(".github/workflows/startup-validation.yml", "smoke", startup_trigger, script=True,
                     shapes=("custom runner script",)),
@@ -141,6 +144,35 @@ class DemoCI:
                     lambda p: _is_test_file(p) and any(_under(p, d) for d in DEMO_TESTPATHS),
                     shapes=("testpaths", "norecursedirs", "marker descriptions are prose")),
         ]
+
+
+def test_defined(v: Version | None, cls: str, test: str) -> bool:
+    """Whether the test module version ``v`` still defines ``cls::test`` (or the function ``test``):
+    the model knows which blocks are commented out."""
+    mod = getattr(v, "model", None) if v is not None else None
+    if mod is None or not hasattr(mod, "methods"):
+        return False
+    if cls:
+        return mod.class_name == cls and not mod.class_commented and any(m.name == test for m in mod.methods)
+    return any(f.name == test and not f.commented for f in mod.functions)
+
+
+def commented_node_ids(tree: dict[str, Version], limit: int = 3) -> list[dict]:
+    """Node ids of tests the model has commented out in files that still compile (a whole class, or
+    one module-level test function), with the file's state: pytest reports each as not found."""
+    out: list[dict] = []
+    for p, v in sorted(tree.items()):
+        mod = v.model
+        if not is_subject(p) or not hasattr(mod, "methods") or not v.compiles:
+            continue
+        if mod.class_commented and mod.methods:
+            out.append({"id": f"{p}::{mod.class_name}::{mod.methods[0].name}", "state": v.state})
+        elif any(f.commented for f in mod.functions):
+            f = next(f for f in mod.functions if f.commented)
+            out.append({"id": f"{p}::{f.name}", "state": v.state})
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _last_good(v: Version) -> Version | None:
@@ -162,7 +194,8 @@ def ci_truth(ci: DemoCI, trees: dict[str, dict[str, Version]]) -> dict:
     demo's node ids."""
     out: dict = {"jobs": [{"file": j.file, "job": j.job, "shapes": list(j.shapes)} for j in ci.jobs],
                  "node_ids": list(ci.node_ids), "runner": RUNNER, "ignored": ci.ignored,
-                 "testpaths": list(DEMO_TESTPATHS), "at": {}}
+                 "testpaths": list(DEMO_TESTPATHS), "at": {},
+                 "commented_ids": commented_node_ids(trees["HEAD"]) if "HEAD" in trees else []}
     for name, tree in trees.items():
         subjects = {p: v for p, v in tree.items() if is_subject(p)}
         per_job = {}
@@ -179,6 +212,8 @@ def ci_truth(ci: DemoCI, trees: dict[str, dict[str, Version]]) -> dict:
             else:
                 files = sorted(p for p in tree if j.collects(p))
                 missing = [p for p in j.explicit if p not in tree]
+                gone = [f"{p}::{c}::{t}" if c else f"{p}::{t}" for p, c, t in j.named
+                        if p in tree and tree[p].compiles and not test_defined(tree[p], c, t)]
                 broken = sum(not tree[p].compiles for p in files)
                 marked = sum(tree[p].compiles and tree[p].markers > 0 for p in files)
                 lost = 0
@@ -187,8 +222,9 @@ def ci_truth(ci: DemoCI, trees: dict[str, dict[str, Version]]) -> dict:
                     if v.state != "healthy":
                         lg = _last_good(v)
                         lost += max((lg.tests if lg else 0) - v.tests, 0)
-                verdict = FAILS if broken or missing else _passes_with(lost) if marked else HEALTHY_ONLY
-                row.update(collects=files, broken=broken, marked=marked, tests_lost=lost, verdict=verdict)
+                verdict = FAILS if broken or missing or gone else _passes_with(lost) if marked else HEALTHY_ONLY
+                row.update(collects=files, broken=broken, marked=marked, tests_lost=lost, verdict=verdict,
+                           not_found=gone)
             per_job[f"{j.file}|{j.job}"] = row
         out["at"][name] = per_job
     return out

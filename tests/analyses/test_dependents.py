@@ -177,6 +177,20 @@ def test_node_ids_collect_their_files(incident, at):
     assert sorted(files["path"]) == sorted(i.split("::")[0] for i in ids)
 
 
+def test_a_node_id_whose_test_was_commented_out_stops_pytest(incident, scanned):
+    """pytest exits with "not found" for an id naming a test the fixer commented out: red, not green."""
+    gone = incident["ci"]["commented_ids"]
+    assert gone and all(g["state"] == "marked" for g in gone)          # the files compile: only the id fails
+    steps = "".join(f"  j{i}:\n    steps:\n      - run: pytest {g['id']}\n" for i, g in enumerate(gone))
+    steps += "  kept:\n    steps:\n      - run: pytest " + " ".join(incident["ci"]["node_ids"]) + "\n"
+    deps = dependents(scanned, files={".github/workflows/ids.yml": ("on: push\njobs:\n" + steps).encode()})
+    runs = deps[deps["kind"] == "runs"].set_index("job")
+    for i, g in enumerate(gone):
+        assert runs.loc[f"j{i}", "verdict"] == "fails at collection"
+        assert runs.loc[f"j{i}", "note"] == f"not found (pytest stops): {g['id']}"
+    assert runs.loc["kept", "verdict"] == "runs only healthy tests" and runs.loc["kept", "paths_matched"] == 3
+
+
 def test_pytest_without_arguments_collects_testpaths_but_not_norecursedirs(incident, at):
     deps, collected = at("HEAD")
     suite = _rows(deps, ".github/workflows/ci.yml", "suite", "runs")
