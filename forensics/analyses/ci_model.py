@@ -32,7 +32,8 @@ class Trigger:
 class Job:
     """One job: the ``file`` defining it, its ``name`` (GitHub job id with matrix values, GitLab job,
     ``tox:ENV``, ``nox:SESSION``, ``make:TARGET``), its ``line``, ``triggers`` (GitHub only) and the
-    ``invocations`` its commands make (in order)."""
+    ``invocations`` its commands make (in order); ``lenient``: lines of invocations whose failure
+    leaves the job green (GitHub ``continue-on-error: true`` on the step or the job)."""
 
     file: str
     name: str
@@ -41,6 +42,7 @@ class Job:
     triggers: tuple[Trigger, ...] = ()
     invocations: list[Invocation] = field(default_factory=list)
     note: str = ""
+    lenient: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

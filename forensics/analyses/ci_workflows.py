@@ -168,6 +168,11 @@ def _expand(text: str, matrix: dict[str, str]) -> str:
     return _EXPR.sub(sub, text)
 
 
+def _is_true(value) -> bool:
+    """A literal YAML true (an expression is not known from the file: not lenient)."""
+    return isinstance(value, str) and value in ("true", "True", "TRUE", "yes", "on")
+
+
 def _working_directory(*levels) -> str | None:
     for lvl in levels:
         if isinstance(lvl, dict):
@@ -209,7 +214,10 @@ def parse_github_workflow(file: str, text: str) -> list[Job]:
                 script = _expand(str(run), combo)
                 if not getattr(run, "block", False):
                     script = script.replace("\n", " ")   # a folded or plain scalar is one line
-                j.invocations.extend(invocations(script, first, "$" if "$" in cwd else cwd))
+                found = invocations(script, first, "$" if "$" in cwd else cwd)
+                if _is_true(step.get("continue-on-error")) or _is_true(job.get("continue-on-error")):
+                    j.lenient.update(inv.line for inv in found)
+                j.invocations.extend(found)
             out.append(j)
     return out
 

@@ -30,6 +30,7 @@ JOB_COLUMNS = ["file", "job", "verdict", "trigger_damaged", "collected", "broken
                "runs", "scripts"]
 
 FAILS = "fails at collection"
+FAILS_HIDDEN = "fails at collection (continue-on-error: the job stays green)"
 UNKNOWN = "unknown"
 HEALTHY_ONLY = "runs only healthy tests"
 NO_TESTS = "runs no tests"
@@ -91,12 +92,14 @@ def _run_verdict(col: Collection, broken: int, marked: int, lost: int, not_found
 
 
 def job_verdict(verdicts: list[str]) -> str:
-    """A job's verdict from its runs': any failure fails the job; else any unknown (a script) leaves
-    it unknown; else tests gone add up; else healthy; no run at all: ``runs no tests``."""
+    """A job's verdict from its runs': any failure fails the job; a failure under ``continue-on-error``
+    leaves it green over tests that never ran; else any unknown (a script) leaves it unknown; else tests gone add up; else healthy; no run at all: ``runs no tests``."""
     if not verdicts:
         return NO_TESTS
     if FAILS in verdicts:
         return FAILS
+    if FAILS_HIDDEN in verdicts:
+        return FAILS_HIDDEN
     if UNKNOWN in verdicts:
         return UNKNOWN
     gone = [v for v in verdicts if v.startswith("passes with ")]
@@ -178,6 +181,8 @@ class _Builder:
                 _, b, m, lost = self.health.judge(col.files)
                 not_found = self.not_found(col)
                 verdict = _run_verdict(col, b, m, lost, len(not_found))
+                if verdict == FAILS and top.line in job.lenient:
+                    verdict = FAILS_HIDDEN
                 sel = "; ".join(x for x in (f"-k {inv.keyword}" if inv.keyword else "",
                                             f"-m {inv.marker}" if inv.marker else "",
                                             *(f"--deselect {d}" for d in inv.deselect)) if x)

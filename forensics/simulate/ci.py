@@ -43,6 +43,7 @@ if __name__ == "__main__":
 '''
 
 FAILS = "fails at collection"
+FAILS_HIDDEN = "fails at collection (continue-on-error: the job stays green)"
 UNKNOWN = "unknown"
 HEALTHY_ONLY = "runs only healthy tests"
 NO_TESTS = "runs no tests"
@@ -74,7 +75,8 @@ class DemoJob:
     paths in scope start it: None for a job no change starts), ``collects`` (which files its
     pytest collects in a tree: None for a job that runs no pytest), ``explicit`` (files it names: a
     missing one fails the run), ``named`` (its node ids: file, class or "", test; one whose test is gone
-    fails the run), ``script`` (it runs a runner script)."""
+    fails the run), ``script`` (it runs a runner script), ``lenient`` (``continue-on-error``: a failure
+    leaves the job green)."""
 
     file: str
     job: str
@@ -83,6 +85,7 @@ class DemoJob:
     explicit: tuple[str, ...] = ()
     named: tuple[tuple[str, str, str], ...] = ()
     script: bool = False
+    lenient: bool = False
     shapes: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
@@ -124,8 +127,9 @@ class DemoCI:
             for suite in ("unit", "integration")
         ] + [
             DemoJob(".github/workflows/ci.yml", "suite", ci_trigger,
-                    lambda p: _is_test_file(p) and any(_under(p, d) for d in DEMO_TESTPATHS),
-                    shapes=("pytest without arguments: testpaths", "norecursedirs", "-k reported")),
+                    lambda p: _is_test_file(p) and any(_under(p, d) for d in DEMO_TESTPATHS), lenient=True,
+                    shapes=("pytest without arguments: testpaths", "norecursedirs", "-k reported",
+                            "continue-on-error")),
             DemoJob(".github/workflows/ci.yml", "e2e", ci_trigger,
                     lambda p: _is_test_file(p) and _under(p, "tests/e2e"), shapes=("make followed",)),
             DemoJob(".github/workflows/mission-critical.yml", "mission-critical", mc_trigger,
@@ -223,6 +227,8 @@ def ci_truth(ci: DemoCI, trees: dict[str, dict[str, Version]]) -> dict:
                         lg = _last_good(v)
                         lost += max((lg.tests if lg else 0) - v.tests, 0)
                 verdict = FAILS if broken or missing or gone else _passes_with(lost) if marked else HEALTHY_ONLY
+                if verdict == FAILS and j.lenient:
+                    verdict = FAILS_HIDDEN
                 row.update(collects=files, broken=broken, marked=marked, tests_lost=lost, verdict=verdict,
                            not_found=gone)
             per_job[f"{j.file}|{j.job}"] = row
@@ -269,7 +275,9 @@ jobs:
           python -m pytest tests/${{ matrix.suite }} -q -m "not slow" 2>&1 | tee pytest.log
 
   suite:
+    # The whole suite is informational: the matrix job above gates merges.
     runs-on: ubuntu-latest
+    continue-on-error: true
     steps:
       - uses: actions/checkout@v4
       - name: Whole suite (testpaths from pyproject.toml)

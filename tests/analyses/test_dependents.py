@@ -196,6 +196,9 @@ def test_pytest_without_arguments_collects_testpaths_but_not_norecursedirs(incid
     suite = _rows(deps, ".github/workflows/ci.yml", "suite", "runs")
     assert suite["reference"].tolist() == ["pytest -k 'not flaky' --maxfail 5"]
     assert "testpaths" in suite["note"].iloc[0] and suite["selection"].iloc[0] == "-k not flaky"
+    # the job says `continue-on-error: true`: pytest stops at collection and the job stays green
+    assert suite["verdict"].iloc[0] == "fails at collection (continue-on-error: the job stays green)" \
+        == _job(incident["ci"], "HEAD", ".github/workflows/ci.yml", "suite")["verdict"]
     files = set(collected[collected["job"] == "suite"]["path"])
     legacy = [p for p in incident["sets"]["renamed_to"] if "/legacy/" in p]
     assert legacy and not files & set(legacy)            # norecursedirs = legacy
