@@ -93,7 +93,8 @@ def _run_verdict(col: Collection, broken: int, marked: int, lost: int, not_found
 
 def job_verdict(verdicts: list[str]) -> str:
     """A job's verdict from its runs': any failure fails the job; a failure under ``continue-on-error``
-    leaves it green over tests that never ran; else any unknown (a script) leaves it unknown; else tests gone add up; else healthy; no run at all: ``runs no tests``."""
+    leaves it green over tests that never ran; else any unknown (a script) leaves it unknown; else
+    tests gone add up; else healthy; no run at all: ``runs no tests``."""
     if not verdicts:
         return NO_TESTS
     if FAILS in verdicts:
