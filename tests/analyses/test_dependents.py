@@ -15,7 +15,7 @@ from forensics import scan
 from forensics.analyses.ci_commands import invocations
 from forensics.analyses.ci_parse import parse_ci
 from forensics.analyses.dependents import (DEPENDENT_COLUMNS, SCRIPT_NOTE, collected_files, dependents,
-                                           jobs_summary)
+                                           job_verdict, jobs_summary)
 from forensics.analyses.globs import PathList, compile_glob, glob_filter
 
 REVISIONS = ["sim/before-breaker", "sim/after-breaker", "sim/after-fixer", "sim/after-bulk-script", "HEAD"]
@@ -282,3 +282,25 @@ def test_dependents_cli_columns(repo, tmp_path):
     proc = run_cli("dependents", repo, "--csv", str(out), "--no-cache", "-q")
     assert proc.returncode == 0, proc.stderr
     assert list(pd.read_csv(out).columns[:len(DEPENDENT_COLUMNS)]) == DEPENDENT_COLUMNS
+
+
+def _verdict_kind(verdict: str) -> str:
+    """The verdict without its count (the realistic truth counts commented-out test functions; the
+    analysis counts the tests the files held at their last good version)."""
+    return re.sub(r"^passes with \d+ tests?", "passes with N tests", verdict)
+
+
+def test_the_realistic_incidents_ci_collects_what_its_truth_says(realistic):
+    """The realistic preset's CI (written by another part of the simulator, with its own truth): every
+    job collects exactly the files the truth lists and reaches its verdict (a matrix job: its
+    combinations together), and its triggers match the damaged paths the truth's globs match."""
+    result = scan(realistic["repo"], cache=False, progress=False)
+    deps, collected = dependents(result), collected_files(result)
+    base = deps["job"].str.split(" ").str[0]                     # `job (matrix values)` -> `job`
+    for job in realistic["ci"]:
+        rows = deps[(deps["file"] == job["file"]) & (base == job["job"])]
+        files = collected[(collected["file"] == job["file"]) & (collected["job"].str.split(" ").str[0] == job["job"])]
+        assert sorted(set(files["path"])) == job["collects"], job["job"]
+        runs = rows[rows["kind"] != "trigger"]
+        assert _verdict_kind(job_verdict(list(runs["verdict"]))) == _verdict_kind(job["verdict"]), job["job"]
+        assert rows[rows["kind"] == "trigger"]["damaged_matched"].max() == job["trigger_damaged"], job["job"]
