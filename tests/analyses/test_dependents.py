@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import random
 import re
-import time
 
 import pandas as pd
 import pytest
@@ -124,14 +123,15 @@ def test_atomic_glob_matching_agrees_with_plain_backtracking():
         assert PathList(paths).matching(g) == {p for p in paths if _naive_glob(pattern).match(p)}, pattern
 
 
-def test_hostile_globs_never_hang():
-    paths = ["a" * 200 + "/" + "a" * 200] * 1000
-    t = time.perf_counter()
-    for pattern in ("*a*a*a*a*a*a*a*a*a*b", "**a**a**a**a**b", "a+a+a+a+a+a+a+a+b", "[" * 300, "*" * 5000):
-        g = compile_glob(pattern)
-        glob_filter([pattern], paths)
-        assert g.regex is not None or g.error
-    assert time.perf_counter() - t < 10      # a hang would take hours; this is seconds at most
+def test_hostile_globs_are_matched_without_backtracking_or_refused():
+    """Patterns that would backtrack exponentially are refused; the rest match atomically (a hang here
+    would hit the suite's timeout: speed itself is measured in benchmarks/bench_dependents.py)."""
+    paths = ["a" * 200 + "/" + "a" * 200] * 200
+    for pattern in ("a+a+a+a+a+a+a+a+b", "**a*b**a*b", "a?a?a?b"):
+        assert compile_glob(pattern).error and glob_filter([pattern], paths) == set()
+    for pattern in ("*a*a*a*a*a*a*a*a*a*b", "**a**a**a**b", "**a**a*b", "[" * 300):
+        assert compile_glob(pattern).regex is not None and glob_filter([pattern], paths) == set()
+    assert compile_glob("*" * 5000).error                   # longer than any real filter
 
 
 def test_prose_comments_descriptions_and_echo_are_never_references(incident, at, scanned):
