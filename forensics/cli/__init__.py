@@ -401,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (replace the shipped P0-P4)")
     p.set_defaults(func=cmd_blast_radius)
 
-    p = sub.add_parser("dependents", help="CI workflows and config files that name paths in scope, and the damaged ones")
+    p = sub.add_parser("dependents", help="per CI job: what triggers it, what its pytest collects, its verdict")
     _scan_options(p)
     _csv_option(p)
     p.set_defaults(func=cmd_dependents)

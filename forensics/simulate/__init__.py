@@ -15,11 +15,12 @@ from typing import Any, Callable
 
 from forensics.errors import ForensicsError
 from forensics.engine.git import display_path, git_env
+from forensics.simulate.ci import ci_truth
 from forensics.simulate.fastimport import FastImport
 from forensics.simulate.incident import Incident
 from forensics.simulate.model import AUTHORS, NOT_DAMAGED, Model, Version, is_subject
 
-TRUTH_SCHEMA = 1
+TRUTH_SCHEMA = 2   # 2: the demo's `ci` section
 PRESETS: tuple[str, ...] = ("demo", "realistic", "legacy")
 
 
@@ -162,6 +163,7 @@ def _truth(model: Model, shas: dict[int, str], seed: int, scale: int) -> dict[st
     states = {name: {p: v.state for p, v in sorted(t.items()) if is_subject(p)} for name, t in trees.items()}
     head_tree = model.trees["main"]
     chains = {p: _chain(v, shas) for p, v in sorted(head_tree.items()) if is_subject(p) and v.state not in NOT_DAMAGED}
+    ci = getattr(model, "ci", None)
     return {
         "schema": TRUTH_SCHEMA,
         "seed": seed,
@@ -177,6 +179,7 @@ def _truth(model: Model, shas: dict[int, str], seed: int, scale: int) -> dict[st
         "tests_at_head": {p: v.tests for p, v in sorted(head_tree.items()) if is_subject(p)},
         "chains": chains,
         "sets": {k: sorted(v) for k, v in sorted(_sets(model).items())},
+        "ci": ci_truth(ci, trees) if ci is not None else None,
         "counts": {"commits": len(commits), "paths_at_head": len(states["HEAD"]),
                    "damaged_at_head": len(chains), "events": len(events)},
     }

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from forensics.simulate.content import (BULK_IMPORT_SCRIPT, MIGRATE_SCRIPT, REPAIR_SCRIPT, Func, RawFile,
                                         SrcModule, TestModule)
+from forensics.simulate.ci import RUNNER, RUNNER_SCRIPT, DemoCI
 from forensics.simulate.model import Model
 
 KEYWORDS = ["websocket", "agent", "auth", "database", "config", "security", "load", "memory", "ssot",
@@ -23,19 +24,6 @@ SNAPSHOT_AT = datetime(2025, 9, 8, 17, 15, 0, tzinfo=timezone.utc)   # 10:15 for
 SNAPSHOT_DIR = "backups/tests_20250908_101500"
 BULK_AT = datetime(2025, 9, 10, 8, 43, 51, tzinfo=timezone.utc)
 BULK_BACKUP_SUFFIX = ".backup_20250910_044026"                          # frank's wall clock (-0400)
-
-CONFIG_FILES = {
-    ".github/workflows/ci.yml": "name: ci\non: [push]\njobs:\n  unit:\n    runs-on: ubuntu-latest\n"
-                                "    steps:\n      - run: pytest tests/unit tests/integration\n",
-    ".github/workflows/mission-critical.yml": "name: mission-critical\non: [push]\njobs:\n  mc:\n"
-                                              "    runs-on: ubuntu-latest\n    steps:\n"
-                                              "      - run: pytest tests/mission_critical\n",
-    ".github/workflows/lint.yml": "name: lint\non: [push]\njobs:\n  compile:\n    runs-on: ubuntu-latest\n"
-                                  "    steps:\n      - run: python -m compileall src/app/websocket src/app/auth\n",
-    "pytest.ini": "[pytest]\ntestpaths = tests\n",
-    "README.md": "# netra-demo\n\nA demo service with a large test suite.\n",
-}
-
 
 class Incident:
     def __init__(self, seed: int, scale: int) -> None:
@@ -90,6 +78,7 @@ class Incident:
         self.sed_unmask()
         self.epilogue()
         self.m.sets = self.sets  # type: ignore[attr-defined]
+        self.m.ci = self.ci  # type: ignore[attr-defined]
         return self.m
 
     def ordinary_history(self) -> None:
@@ -106,9 +95,13 @@ class Incident:
                 path = f"src/app/{pkg}/{name}.py"
                 self.srcs[path] = src
                 ops.append(("put", path, src))
-        for path, text in CONFIG_FILES.items():
+        tests = [op[1] for op in ops if op[1].startswith("tests/")]
+        self.ci = DemoCI(tests, {p: (self.models[p].class_name, self.models[p].methods[0].name,
+                                     self.models[p].functions[0].name) for p in tests})
+        for path, text in self.ci.files.items():
             ops.append(("put", path, RawFile(text.encode(), python=False)))
-        ops.append(("put", "pyproject.toml", RawFile(b'[project]\nname = "netra-demo"\nversion = "1.0"\n', python=False)))
+        ops.append(("put", "pyproject.toml", RawFile(self.ci.pyproject.encode(), python=False)))
+        ops.append(("put", RUNNER, RawFile(RUNNER_SCRIPT.encode())))
         m.commit("main", "alice", "Initial import of the service and its test suite", ops, minutes=0)
         next_index = {a: c * s for a, c in AREAS.items()}
         steps = 60 * s
