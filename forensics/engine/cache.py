@@ -23,6 +23,7 @@ import os
 import secrets
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,30 @@ MAX_CHAIN = 8
 def _part_name() -> str:
     """A version part's file name, unique across processes and sorting by creation time."""
     return f"part-{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
+
+
+@dataclass(frozen=True)
+class CachedScan:
+    """A scan entry read back from the cache: the revision it is of (``rev_sha``), its ``manifest``
+    as stored, and its ``tables`` (commits, changes, events, tree) whole, a chain of deltas resolved."""
+
+    rev_sha: str
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+    @property
+    def commit_shas(self) -> set[str]:
+        """The shas of every commit this scan holds."""
+        return set(self.tables["commits"]["sha"])
+
+
+@dataclass(frozen=True)
+class CachedAncestor:
+    """A cached scan's revision (``rev_sha``) and its stored ``manifest``, found as an ancestor of the
+    revision being scanned, before its tables are read."""
+
+    rev_sha: str
+    manifest: dict[str, Any]
 
 
 def _guarded(default: Any = None):
@@ -155,7 +180,9 @@ class ScanCache:
         return self.dir / "scans" / f"{rev_sha}-{key}"
 
     @_guarded()
-    def load_scan(self, rev_sha: str, key: str, depth: int = 0) -> tuple[dict[str, Any], dict[str, pd.DataFrame]] | None:
+    def load_scan(self, rev_sha: str, key: str, depth: int = 0) -> CachedScan | None:
+        """The cached scan of ``rev_sha`` with settings ``key`` (its deltas resolved), or None when
+        there is none or it cannot be read whole."""
         d = self.scan_dir(rev_sha, key)
         manifest = d / "manifest.json"
         if depth > MAX_CHAIN + 2 or not manifest.exists() or not all((d / f"{t}.parquet").exists() for t in TABLES):
@@ -171,11 +198,11 @@ class ScanCache:
             if loaded is None:
                 return None
             for t in ("commits", "changes", "events"):
-                tables[t] = pd.concat([loaded[1][t], tables[t]], ignore_index=True)
-        return meta, tables
+                tables[t] = pd.concat([loaded.tables[t], tables[t]], ignore_index=True)
+        return CachedScan(rev_sha, meta, tables)
 
     @_guarded()
-    def ancestors_of(self, repo, rev_sha: str, key: str) -> tuple[str, dict[str, Any]] | None:
+    def ancestors_of(self, repo, rev_sha: str, key: str) -> CachedAncestor | None:
         """The cached scan, with the same settings, of the revision that is the nearest ancestor of
         ``rev_sha`` (most commits), to scan incrementally from."""
         best = None
@@ -190,23 +217,25 @@ class ScanCache:
                 meta = json.loads((d / "manifest.json").read_text())
             except (OSError, ValueError):
                 continue
-            if best is not None and meta.get("commits", 0) <= best[1].get("commits", 0):
+            if best is not None and meta.get("commits", 0) <= best.manifest.get("commits", 0):
                 continue
             if repo.is_ancestor(sha, rev_sha):
-                best = (sha, meta)
+                best = CachedAncestor(sha, meta)
         return best
 
     @_guarded()
     def save_scan(self, rev_sha: str, key: str, manifest: dict[str, Any], tables: dict[str, pd.DataFrame],
-                  base: tuple[str, dict[str, Any], set[str]] | None = None) -> Path | None:
-        """Write a scan entry; with ``base`` (its sha, manifest and commit shas) only the rows of the
-        new commits are written, unless the chain of deltas is already long."""
+                  base: CachedScan | None = None) -> Path | None:
+        """Write a scan entry; with ``base`` (the cached scan it was made incrementally from) only the
+        rows of the new commits are written, unless the chain of deltas is already long. Returns the
+        entry's directory."""
         d = self.scan_dir(rev_sha, key)
         manifest = dict(manifest)
-        if base is not None and base[1].get("chain_length", 0) < MAX_CHAIN:
-            shas = base[2]
+        chain_length = base.manifest.get("chain_length", 0) if base is not None else 0
+        if base is not None and chain_length < MAX_CHAIN:
+            shas = base.commit_shas
             tables = {t: (df[~df["sha"].isin(shas)] if t != "tree" else df) for t, df in tables.items()}
-            manifest.update(stored_as_delta_of=base[0], chain_length=base[1].get("chain_length", 0) + 1)
+            manifest.update(stored_as_delta_of=base.rev_sha, chain_length=chain_length + 1)
         for name, df in tables.items():
             _write_atomic(df, d / f"{name}.parquet")
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")

@@ -9,16 +9,16 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
 from forensics import __version__
-from forensics.engine.cache import ScanCache, default_root
+from forensics.engine.cache import CachedScan, ScanCache, default_root
 from forensics.engine.events import damage_chains, derive_events
 from forensics.engine.git import Repository, display_path
 from forensics.engine.health import INTERPRETER
-from forensics.engine.history import PathScope, read_history
+from forensics.engine.history import History, PathScope, read_history
 from forensics.engine.judge import VERSION_COLUMNS, JudgePool, default_jobs
 from forensics.engine.legacy import LegacyLineages, legacy_lineages
 from forensics.engine.progress import progress_bar
@@ -91,13 +91,60 @@ class ScanResult:
         return self._chains
 
 
+def _as_tuple(value: Sequence[str] | None) -> tuple[str, ...] | None:
+    """``value`` as a tuple (a frozen option cannot hold a list), None kept."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How to scan: every option of :func:`scan`. None means "as the settings layers say" (the
+    defaults, then the analysed repository's ``[tool.forensics]``, then ``config``)."""
+
+    paths: tuple[str, ...] | None = None
+    """Pathspecs of the files in scope (replaces the settings' ``paths``)."""
+    markers: tuple[str, ...] | None = None
+    """Regexes of a damage marker (replaces the settings' ``markers``)."""
+    config: str | None = None
+    """A TOML settings file (a ``[tool.forensics]``-style table at its top level)."""
+    cache: str | os.PathLike[str] | bool | None = None
+    """A cache directory; None or True for ``$FORENSICS_CACHE`` or the per-user cache dir; False for no cache."""
+    jobs: int | None = None
+    """Worker processes judging versions (None: one per core)."""
+    include_backups: bool | None = None
+    """Keep backup evidence (``*.bak`` and the like) in scope, marked ``is_backup``."""
+    bulk_threshold: int | None = None
+    """Paths a commit must change to count as bulk."""
+    since: str | None = None
+    """Only commits after this date (no incremental scan then)."""
+    progress: bool = True
+    """Show progress bars on stderr."""
+    check_compile: bool = True
+    """False: do not compile versions (markers only)."""
+    strict: bool | None = None
+    """True: no version is ``legacy`` (another dialect's code counts as broken, as damage)."""
+    trust_repo: bool = False
+    """Open a repository owned by another user (see :meth:`Repository.open`)."""
+    repo_config: bool = True
+    """False: ignore the analysed repository's ``[tool.forensics]`` table."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "paths", _as_tuple(self.paths))
+        object.__setattr__(self, "markers", _as_tuple(self.markers))
+
+
+_DEFAULT_OPTIONS = ScanOptions()
+
+
 def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths: list[str] | None = None,
          markers: list[str] | None = None, config: str | None = None, cache: str | os.PathLike[str] | bool | None = None,
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
          since: str | None = None, progress: bool = True, check_compile: bool = True,
-         strict: bool | None = None, trust_repo: bool = False, repo_config: bool = True) -> ScanResult:
+         strict: bool | None = None, trust_repo: bool = False, repo_config: bool = True,
+         options: ScanOptions | None = None) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
+    The options (see :class:`ScanOptions`) come as keywords or as ``options``, not both.
     ``strict``: no version is ``legacy`` (code of another Python dialect counts as broken, as damage).
     ``cache``: a directory, ``None`` for ``$FORENSICS_CACHE`` or the per-user cache dir, ``False`` for
     no cache; a cache that cannot be used (read-only, full, a file in its place) is left out of this
@@ -106,148 +153,264 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     (``{}`` when nothing). ``trust_repo``: open a repository owned by another user (see
     :meth:`Repository.open`). The analysed repository is never written to.
     """
-    t0 = time.perf_counter()
-    repository = repo if isinstance(repo, Repository) else Repository.open(repo, trust=trust_repo)
-    rev_sha = repository.resolve(rev)
-    settings = load_settings(repository, rev_sha, config, paths=paths, markers=markers,
-                             include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
-                             check_compile=None if check_compile else False, strict=strict or None,
-                             repo_config=repo_config)
-    repo_settings = _repo_settings(settings, repo_config)
-    store = None if cache is False else ScanCache(default_root() if cache in (None, True) else cache,
-                                                  repository.common_dir)
-    key = settings.scan_key()
-    if store is not None:
-        hit = store.load_scan(rev_sha, key)
-        if hit is not None:
-            meta, tables = hit
-            versions = store.load_versions(settings.rules.fingerprint())
-            if versions is not None:
-                meta = dict(meta, from_cache=True, repo_settings=repo_settings,
-                            seconds_total=round(time.perf_counter() - t0, 3), partial_clone=repository.is_partial)
-                return ScanResult(repository, rev, rev_sha, settings, tables["commits"], tables["changes"],
-                                  versions, tables["events"], tables["tree"], meta)
+    given = ScanOptions(paths=paths, markers=markers, config=config, cache=cache, jobs=jobs,
+                        include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
+                        progress=progress, check_compile=check_compile, strict=strict, trust_repo=trust_repo,
+                        repo_config=repo_config)
+    if options is not None and given != _DEFAULT_OPTIONS:
+        raise TypeError("scan(): give the options as keywords or as options=ScanOptions(...), not both")
+    ctx = _open(repo, rev, options or given)
+    cached = _cached_result(ctx)
+    if cached is not None:
+        return cached
+    base = _cached_ancestor(ctx)
+    walk = _walk_and_judge(ctx, base)
+    versions = _versions_wanted(ctx, walk)
+    derived = _derive(ctx, walk, versions, base)
+    manifest = _manifest(ctx, walk, versions, derived, base)
+    _store(ctx, walk, derived, manifest, base)
+    manifest["seconds_total"] = round(time.perf_counter() - ctx.started, 3)
+    return ScanResult(ctx.repo, rev, ctx.rev_sha, ctx.settings, walk.history.commits, walk.history.changes,
+                      versions, derived.events, derived.tree, manifest)
 
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    fingerprint = settings.rules.fingerprint()
-    known = store.load_versions(fingerprint) if store is not None else None
+
+@dataclass(frozen=True)
+class _Context:
+    """What every stage of one scan reads: the opened repository, the revision, its settings, the
+    options, the cache (None when not used) and when the scan started."""
+
+    repo: Repository
+    rev: str
+    rev_sha: str
+    settings: Settings
+    options: ScanOptions
+    store: ScanCache | None
+    started: float
+
+    @property
+    def key(self) -> str:
+        return self.settings.scan_key()
+
+    @property
+    def fingerprint(self) -> str:
+        return self.settings.rules.fingerprint()
+
+    @property
+    def repo_settings(self) -> dict[str, Any]:
+        """What the analysed repository's ``[tool.forensics]`` table set (``source``, ``applied``), or
+        ``{"ignored": True}`` with ``--ignore-repo-config``, or ``{}`` when it set nothing."""
+        return dict(self.settings.repo_settings) if self.options.repo_config else {"ignored": True}
+
+
+@dataclass
+class _Walk:
+    """The history walked (new commits only, then the cached ancestor's prepended), the files in
+    scope at the revision, the versions judged now, the blobs the scan needs, and the timings."""
+
+    history: History
+    tree_rows: pd.DataFrame
+    known: pd.DataFrame
+    fresh: pd.DataFrame
+    wanted: set[str]
+    started: float
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """The scan's ``events`` and ``tree`` (each file in scope at the revision with its health)."""
+
+    events: pd.DataFrame
+    tree: pd.DataFrame
+
+
+def _open(repo: str | os.PathLike[str] | Repository, rev: str, options: ScanOptions) -> _Context:
+    """Open the repository, resolve ``rev`` and load the settings; returns the scan's context."""
+    started = time.perf_counter()
+    repository = repo if isinstance(repo, Repository) else Repository.open(repo, trust=options.trust_repo)
+    rev_sha = repository.resolve(rev)
+    o = options
+    settings = load_settings(repository, rev_sha, o.config, paths=o.paths, markers=o.markers,
+                             include_backups=o.include_backups, bulk_threshold=o.bulk_threshold, since=o.since,
+                             check_compile=None if o.check_compile else False, strict=o.strict or None,
+                             repo_config=o.repo_config)
+    store = None if o.cache is False else ScanCache(default_root() if o.cache in (None, True) else o.cache,
+                                                    repository.common_dir)
+    return _Context(repository, rev, rev_sha, settings, options, store, started)
+
+
+def _cached_result(ctx: _Context) -> ScanResult | None:
+    """The result of an earlier scan of this revision with these settings, read from the cache
+    (``manifest["from_cache"]`` True), or None when there is none whole."""
+    if ctx.store is None:
+        return None
+    hit = ctx.store.load_scan(ctx.rev_sha, ctx.key)
+    if hit is None:
+        return None
+    versions = ctx.store.load_versions(ctx.fingerprint)
+    if versions is None:
+        return None
+    meta = dict(hit.manifest, from_cache=True, repo_settings=ctx.repo_settings,
+                seconds_total=round(time.perf_counter() - ctx.started, 3), partial_clone=ctx.repo.is_partial)
+    t = hit.tables
+    return ScanResult(ctx.repo, ctx.rev, ctx.rev_sha, ctx.settings, t["commits"], t["changes"], versions,
+                      t["events"], t["tree"], meta)
+
+
+def _cached_ancestor(ctx: _Context) -> CachedScan | None:
+    """The cached scan, with these settings, of the nearest ancestor of the revision, to scan
+    incrementally from; None without a cache, with ``since``, or when there is none."""
+    if ctx.store is None or ctx.settings.since:
+        return None
+    found = ctx.store.ancestors_of(ctx.repo, ctx.rev_sha, ctx.key)
+    return ctx.store.load_scan(found.rev_sha, ctx.key) if found is not None else None
+
+
+def _known_versions(ctx: _Context) -> pd.DataFrame:
+    """Every version judged before under these health rules (columns VERSION_COLUMNS; empty without
+    a cache)."""
+    known = ctx.store.load_versions(ctx.fingerprint) if ctx.store is not None else None
     if known is None:
         known = pd.DataFrame({c: pd.Series(dtype=object) for c in VERSION_COLUMNS})
+    return known
+
+
+def _walk_and_judge(ctx: _Context, base: CachedScan | None) -> _Walk:
+    """Walk the history after ``base`` (all of it without) and the tree at the revision, judging each
+    version not known yet while the history streams in (:class:`JudgePool`); returns the walk, with
+    the cached ancestor's commits and changes prepended (:func:`_prepend_base`)."""
+    t = time.perf_counter()
+    known = _known_versions(ctx)
     known_blobs = set(known["blob"])
     wanted: set[str] = set()
-    # judge versions while the history streams in: the walk and the judging overlap
-    pool = JudgePool(repository, settings.rules, jobs, None)
+    pool = JudgePool(ctx.repo, ctx.settings.rules, ctx.options.jobs, None)
 
     def discovered(blobs: list[str]) -> None:
         wanted.update(blobs)
         pool.add(b for b in blobs if b not in known_blobs)
 
-    base = None
-    if store is not None and not settings.since:
-        found = store.ancestors_of(repository, rev_sha, key)
-        if found is not None:
-            loaded = store.load_scan(found[0], key)
-            base = (found[0], loaded[1], loaded[0]) if loaded is not None else None
+    s = ctx.settings
+    timings: dict[str, float] = {}
     try:
-        with progress_bar("scanning history", None, progress) as advance:
-            history = read_history(repository, rev_sha, settings.pathspec, settings.rules,
-                                   settings.include_backups, settings.since, progress=lambda n: advance(1),
-                                   on_blobs=discovered, exclude=[base[0]] if base else None)
+        with progress_bar("scanning history", None, ctx.options.progress) as advance:
+            history = read_history(ctx.repo, ctx.rev_sha, s.pathspec, s.rules, s.include_backups, s.since,
+                                   progress=lambda n: advance(1), on_blobs=discovered,
+                                   exclude=[base.rev_sha] if base is not None else None)
             timings["history"] = time.perf_counter() - t
-            tree_rows = _tree_in_scope(repository, rev_sha, settings)
+            tree_rows = _tree_in_scope(ctx.repo, ctx.rev_sha, s)
             discovered(list(tree_rows["blob"]))
     except BaseException:  # Ctrl-C or an error while the history streams in: the workers end now
         pool.abort()
         raise
-    with progress_bar("judging versions", len(pool.seen), progress) as advance:
+    with progress_bar("judging versions", len(pool.seen), ctx.options.progress) as advance:
         advance(len(pool.rows))
         pool.progress = advance
         fresh = pool.finish()
-    base_events = None
     if base is not None:
-        # an incremental scan: the new commits come after every cached one in topological order
-        old = base[1]
-        shift = int(old["commits"]["order"].max()) + 1 if len(old["commits"]) else 0
-        history.commits["order"] += shift
-        history.changes["order"] += shift
-        history.commits = pd.concat([old["commits"], history.commits], ignore_index=True)
-        history.changes = pd.concat([old["changes"], history.changes], ignore_index=True)
-        wanted.update(pd.unique(old["changes"][["old_blob", "new_blob"]].values.ravel()))
-        wanted.discard("")
-        base_events = old["events"]
-    all_versions = pd.concat([known, fresh], ignore_index=True) if len(known) else fresh
-    if store is not None and len(fresh):
-        store.save_versions(fingerprint, fresh)
-    versions = all_versions[all_versions["blob"].isin(wanted)].reset_index(drop=True)
-    timings["judge"] = time.perf_counter() - t
+        wanted |= _prepend_base(history, base)
+    return _Walk(history, tree_rows, known, fresh, wanted, t, timings)
 
+
+def _prepend_base(history: History, base: CachedScan) -> set[str]:
+    """Put ``base``'s commits and changes before the new ones in ``history`` (the new commits come
+    after every cached one in topological order: their ``order`` is shifted past the cached ones);
+    returns the blobs of the cached changes."""
+    old = base.tables
+    shift = int(old["commits"]["order"].max()) + 1 if len(old["commits"]) else 0
+    history.commits["order"] += shift
+    history.changes["order"] += shift
+    history.commits = pd.concat([old["commits"], history.commits], ignore_index=True)
+    history.changes = pd.concat([old["changes"], history.changes], ignore_index=True)
+    blobs = set(pd.unique(old["changes"][["old_blob", "new_blob"]].values.ravel()))
+    blobs.discard("")
+    return blobs
+
+
+def _versions_wanted(ctx: _Context, walk: _Walk) -> pd.DataFrame:
+    """Store the versions judged now in the cache; returns the ``versions`` table: every known or
+    fresh version whose blob the scan needs (columns VERSION_COLUMNS)."""
+    known, fresh = walk.known, walk.fresh
+    all_versions = pd.concat([known, fresh], ignore_index=True) if len(known) else fresh
+    if ctx.store is not None and len(fresh):
+        ctx.store.save_versions(ctx.fingerprint, fresh)
+    versions = all_versions[all_versions["blob"].isin(walk.wanted)].reset_index(drop=True)
+    walk.timings["judge"] = time.perf_counter() - walk.started
+    return versions
+
+
+def _derive(ctx: _Context, walk: _Walk, versions: pd.DataFrame, base: CachedScan | None) -> _Derived:
+    """Mark each change's ``legacy_before``/``legacy_after`` (in ``walk.history.changes``), derive
+    the events (only the new commits' with ``base``, after its cached events) and the tree's health;
+    returns the events and the tree."""
     t = time.perf_counter()
-    legacy = legacy_lineages(history.changes, versions, strict=settings.strict)
+    history = walk.history
+    legacy = legacy_lineages(history.changes, versions, strict=ctx.settings.strict)
     history.changes["legacy_before"] = legacy.before
     history.changes["legacy_after"] = legacy.after
-    if base_events is not None:
-        new_changes = history.changes[~history.changes["sha"].isin(set(base[1]["commits"]["sha"]))]
-        events = pd.concat([base_events, derive_events(new_changes, versions, history.commits)], ignore_index=True)
+    if base is not None:
+        new_changes = history.changes[~history.changes["sha"].isin(base.commit_shas)]
+        events = pd.concat([base.tables["events"], derive_events(new_changes, versions, history.commits)],
+                           ignore_index=True)
     else:
         events = derive_events(history.changes, versions, history.commits)
-    tree = _with_health(tree_rows, versions, legacy)
-    timings["events"] = time.perf_counter() - t
+    tree = _with_health(walk.tree_rows, versions, legacy)
+    walk.timings["events"] = time.perf_counter() - t
+    return _Derived(events, tree)
 
-    unreadable = versions.loc[~versions["readable"].astype(bool), "blob"].tolist()
-    subjects = tree[~tree["is_backup"]]
-    manifest: dict[str, Any] = {
+
+def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Derived,
+              base: CachedScan | None) -> dict[str, Any]:
+    """The scan's manifest: repository, revision, settings, interpreter, counts and timings
+    (``seconds_total`` is added last, by :func:`scan`)."""
+    repo, history, subjects = ctx.repo, walk.history, derived.tree[~derived.tree["is_backup"]]
+    return {
         "forensics": __version__,
-        "repo": repository.path,
-        "rev": rev,
-        "rev_sha": rev_sha,
-        "settings": settings.as_dict(),
-        "settings_key": key,
-        "rules_fingerprint": fingerprint,
+        "repo": repo.path,
+        "rev": ctx.rev,
+        "rev_sha": ctx.rev_sha,
+        "settings": ctx.settings.as_dict(),
+        "settings_key": ctx.key,
+        "rules_fingerprint": ctx.fingerprint,
         "interpreter": INTERPRETER,
-        "jobs": jobs or default_jobs(),
-        "shallow": repository.is_shallow,
-        "partial_clone": repository.is_partial,
-        "bare": repository.is_bare,
+        "jobs": ctx.options.jobs or default_jobs(),
+        "shallow": repo.is_shallow,
+        "partial_clone": repo.is_partial,
+        "bare": repo.is_bare,
         "renames_detected": history.renames_detected,
         "commits": int(len(history.commits)),
         "changes": int(len(history.changes)),
         "versions": int(len(versions)),
-        "versions_judged": int(len(fresh)),
-        "versions_reused": int(len(wanted) - len(fresh)),
-        "unreadable_objects": unreadable,
-        "events": int(len(events)),
+        "versions_judged": int(len(walk.fresh)),
+        "versions_reused": int(len(walk.wanted) - len(walk.fresh)),
+        "unreadable_objects": versions.loc[~versions["readable"].astype(bool), "blob"].tolist(),
+        "events": int(len(derived.events)),
         "paths_in_scope": int(len(subjects)),
         "damaged_now": int(subjects["state"].isin(DAMAGED_STATES).sum()),
         "legacy_now": int((subjects["state"] == LEGACY).sum()),
-        "strict": settings.strict,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "strict": ctx.settings.strict,
+        "timings": {k: round(v, 3) for k, v in walk.timings.items()},
         "from_cache": False,
-        "incremental_from": base[0] if base is not None else None,
-        "repo_settings": repo_settings,
+        "incremental_from": base.rev_sha if base is not None else None,
+        "repo_settings": ctx.repo_settings,
         "cache_problem": None,
     }
-    if store is not None:
-        store.save_scan(rev_sha, key, manifest, {"commits": history.commits, "changes": history.changes,
-                                                 "events": events, "tree": tree},
-                        base=(base[0], base[2], set(base[1]["commits"]["sha"])) if base is not None else None)
-    if store is not None and store.problem:
-        manifest["cache_problem"] = store.problem
-        print(f"forensics: warning: this run did not use the cache ({store.problem})", file=sys.stderr)
-    manifest["seconds_total"] = round(time.perf_counter() - t0, 3)
-    return ScanResult(repository, rev, rev_sha, settings, history.commits, history.changes, versions,
-                      events, tree, manifest)
 
 
-def _repo_settings(settings: Settings, repo_config: bool) -> dict[str, Any]:
-    """What the analysed repository's ``[tool.forensics]`` table set (``source``, ``applied``), or
-    ``{"ignored": True}`` with ``--ignore-repo-config``, or ``{}`` when it set nothing."""
-    if not repo_config:
-        return {"ignored": True}
-    return dict(settings.repo_settings)
+def _store(ctx: _Context, walk: _Walk, derived: _Derived, manifest: dict[str, Any], base: CachedScan | None) -> None:
+    """Save the scan in the cache (as a delta of ``base`` when there is one); a cache that could not
+    be used is recorded in ``manifest["cache_problem"]`` and said once on stderr. Returns nothing."""
+    if ctx.store is None:
+        return
+    tables = {"commits": walk.history.commits, "changes": walk.history.changes,
+              "events": derived.events, "tree": derived.tree}
+    ctx.store.save_scan(ctx.rev_sha, ctx.key, manifest, tables, base=base)
+    if ctx.store.problem:
+        manifest["cache_problem"] = ctx.store.problem
+        print(f"forensics: warning: this run did not use the cache ({ctx.store.problem})", file=sys.stderr)
 
 
 def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.DataFrame:
+    """The regular files in scope at ``rev_sha``: path, blob, mode, is_backup."""
     scope = PathScope(settings.pathspec, settings.rules, settings.include_backups)
     rows = []
     for mode, blob, path in repo.tree(rev_sha):
