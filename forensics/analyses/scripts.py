@@ -1,0 +1,201 @@
+"""Scripts behind culprits, linked by evidence only (never by proximity alone).
+
+Each kind of evidence is named in the ``evidence`` column and scored:
+
+- ``source has '<text>'`` (4): the script's source, as it stood at the culprit's last commit,
+  contains the text of one of the culprit's line signatures (the marker it writes, the placeholder
+  it writes): the strongest sign a script can produce this damage;
+- ``named in message`` (3): a commit of the culprit names it;
+- ``same commit, named like a bulk fixer`` (2): added or changed in one of the culprit's commits,
+  with a name like ``bulk_*``, ``fix_*``, ``*fixer*``, ``migrate_*``...;
+- ``backup time (<run>)`` (1): a backup run written within minutes before the culprit's commits
+  (only adds to a script linked by other evidence).
+Contents are read through ``result.read_blobs``; paths are kept exactly as written.
+"""
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+
+import pandas as pd
+
+from forensics.analyses.index import CULPRIT_COLUMNS, CulpritIndex
+from forensics.engine.rewrites import signature_rows
+from forensics.engine.states import DAMAGING_EVENTS
+
+SCRIPT_NAME_PATTERNS = ("bulk_*", "fix_*", "*fixer*", "migrate_*", "restore_*", "repair_*", "*_fix_*",
+                        "*_fix", "mass_*", "batch_*", "auto_fix*", "autofix*")
+SCRIPT_DIRS = ("scripts", "script", "tools", "bin")
+SCRIPT_EXTENSIONS = (".py", ".sh")
+_SCRIPT_IN_MESSAGE = re.compile(r"[\w./\\-]+\.(?:py|sh)\b")
+SCORES = {"source": 4, "message": 3, "same_commit": 2, "backup": 1}
+SAMPLE_FILES = 12
+MIN_FRAGMENT = 6
+
+
+def name_of(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def is_fixer_name(path: str) -> bool:
+    """A name like a bulk fixer's (``bulk_*``, ``fix_*``, ``*fixer*``, ``migrate_*`` ...)."""
+    stem = name_of(path).rsplit(".", 1)[0].lower()
+    return any(fnmatch.fnmatch(stem, p) for p in SCRIPT_NAME_PATTERNS)
+
+
+def is_test_path(path: str) -> bool:
+    name = name_of(path)
+    return (name.startswith("test_") or name.endswith("_test.py") or "/tests/" in f"/{path}"
+            or name == "conftest.py")
+
+
+def is_script_path(path: str) -> bool:
+    """A file that could be a script: a .py/.sh outside the tests, at the top level, in a
+    scripts/tools/bin directory, or named like a fixer."""
+    if not path.endswith(SCRIPT_EXTENSIONS) or is_test_path(path):
+        return False
+    parts = path.split("/")
+    return len(parts) == 1 or any(p.lower() in SCRIPT_DIRS for p in parts[:-1]) or is_fixer_name(path)
+
+
+def _fragment(kind: str, before: str, after: str) -> str:
+    """The literal text a line signature writes (or removes), e.g. ``# REMOVED_SYNTAX_ERROR:``."""
+    if kind == "prefix_added" and after.endswith(before):
+        text = after[: len(after) - len(before)]
+    elif kind == "prefix_removed" and before.endswith(after):
+        text = before[: len(before) - len(after)]
+    elif kind == "line_added":
+        text = after
+    elif kind == "replaced":
+        i = 0
+        while i < min(len(before), len(after)) and before[i] == after[i]:
+            i += 1
+        j = 0
+        while j < min(len(before), len(after)) - i and before[-1 - j] == after[-1 - j]:
+            j += 1
+        text = after[i: len(after) - j] or before[i: len(before) - j]
+    else:
+        return ""
+    text = text.strip().strip("\"'").strip()
+    if len(text) < MIN_FRAGMENT or sum(ch.isalnum() for ch in text) < 4:
+        return ""
+    return text
+
+
+def signature_fragments(result, members: dict[str, list[str]], culprit_shas: list[str]) -> dict[str, list[str]]:
+    """For each culprit that damaged paths: the texts of its main line signatures, mined from a sample
+    of the files it damaged (at most SAMPLE_FILES per culprit, read in one batch)."""
+    ev = result.events
+    ev = ev[ev["event"].isin(DAMAGING_EVENTS) & ev["kind"].isin(["M", "R"]) & (ev["old_blob"] != "")
+            & (ev["new_blob"] != "")]
+    by_sha: dict[str, list[tuple[str, str, str]]] = {}
+    for sha, path, old, new in zip(ev["sha"], ev["path"], ev["old_blob"], ev["new_blob"]):
+        by_sha.setdefault(sha, []).append((path, old, new))
+    samples: dict[str, list[tuple[str, str, str]]] = {}
+    for cul in culprit_shas:
+        pairs = sorted({p for s in members[cul] for p in by_sha.get(s, ())})
+        if pairs:
+            step = max(1, len(pairs) // SAMPLE_FILES)
+            samples[cul] = pairs[::step][:SAMPLE_FILES]
+    blobs = result.read_blobs(sorted({b for pairs in samples.values() for _, o, n in pairs for b in (o, n)}))
+    out: dict[str, list[str]] = {}
+    for cul, pairs in samples.items():
+        rows = signature_rows(((p, blobs.get(o), blobs.get(n)) for p, o, n in pairs), min_files=1)
+        need = max(1, math.ceil(0.3 * len(pairs)))
+        rows = sorted((r for r in rows if r["files"] >= need), key=lambda r: (-r["files"], -r["lines"], r["signature"]))
+        frags = [f for f in (_fragment(r["kind"], r["example_before"], r["example_after"]) for r in rows[:8]) if f]
+        if frags:
+            out[cul] = list(dict.fromkeys(frags))
+    return out
+
+
+def _script_versions(result) -> dict[str, list[tuple[int, str, str]]]:
+    """Every script-like path in history: [(order, sha, blob)] oldest first (blob empty when deleted)."""
+    ch = result.changes[~result.changes["is_backup"]]
+    keep = [is_script_path(p) for p in ch["path"]]
+    ch = ch[keep].sort_values("order")
+    out: dict[str, list[tuple[int, str, str]]] = {}
+    for path, order, sha, blob in zip(ch["path"], ch["order"], ch["sha"], ch["new_blob"]):
+        out.setdefault(path, []).append((int(order), sha, blob))
+    return out
+
+
+def _as_of(versions: list[tuple[int, str, str]], order: int) -> tuple[str, str] | None:
+    """(sha, blob) of the newest version at or before ``order``, None if absent then."""
+    best = None
+    for o, sha, blob in versions:
+        if o > order:
+            break
+        best = (sha, blob) if blob else None
+    return best
+
+
+def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], index: CulpritIndex,
+                 backup_links: dict[str, list[str]], max_scripts: int = 3) -> pd.DataFrame:
+    """One ``script`` row per (script, culprit) link with evidence, at most ``max_scripts`` (the best
+    scored) per culprit. Columns: CULPRIT_COLUMNS with ``kind='script'``: ``subject`` and
+    ``scripts`` the script path as written, ``sha`` the commit of the script version the evidence
+    rests on (empty when the script is only named), ``linked_to`` the culprit, ``evidence`` and
+    ``score``; the path counts are the culprit's."""
+    versions = _script_versions(result)
+    all_paths = set(versions)
+    damaging = [r.sha for r in main.itertuples(index=False) if r.paths_damaged > 0]
+    fragments = signature_fragments(result, members, damaging)
+    # each script version read once, whatever the number of culprits
+    wanted: dict[tuple[str, int], tuple[str, str]] = {}
+    last_order = {c: max(index.meta[s]["order"] for s in members[c]) for c in main["sha"]}
+    for cul in fragments:
+        for path, vs in versions.items():
+            hit = _as_of(vs, last_order[cul])
+            if hit:
+                wanted[(path, last_order[cul])] = hit
+    contents = result.read_blobs(sorted({b for _, b in wanted.values()}))
+    text_of = {b: (data or b"").decode("utf-8", "replace") for b, data in contents.items()}
+    rows = []
+    for cul in main.itertuples(index=False):
+        shas = members[cul.sha]
+        found: dict[str, dict[str, object]] = {}
+
+        def add(path: str, kind: str, text: str, sha: str = "") -> None:
+            entry = found.setdefault(path, {"evidence": [], "score": 0, "sha": ""})
+            if text not in entry["evidence"]:
+                entry["evidence"].append(text)
+                entry["score"] += SCORES[kind]
+            entry["sha"] = entry["sha"] or sha
+
+        order = last_order[cul.sha]
+        for frag in fragments.get(cul.sha, ()):
+            for path in sorted(all_paths):
+                hit = wanted.get((path, order))
+                if hit and frag in text_of.get(hit[1], ""):
+                    add(path, "source", f"source has {frag!r}", hit[0])
+        for s in shas:
+            for name in _SCRIPT_IN_MESSAGE.findall(index.meta[s]["subject"]):
+                if is_test_path(name):
+                    continue
+                known = name if name in all_paths else next(
+                    (p for p in sorted(all_paths) if p.endswith("/" + name) or p == name.replace("\\", "/")), "")
+                path = known or name
+                hit = _as_of(versions.get(path, []), order)
+                add(path, "message", "named in message", hit[0] if hit else "")
+        for s in shas:
+            for path in sorted(index.touched.get(s, ())):
+                if path in all_paths and is_fixer_name(path):
+                    add(path, "same_commit", "same commit, named like a bulk fixer", s)
+        for run in backup_links.get(cul.sha, ()):
+            for path in found:
+                add(path, "backup", f"backup time ({run})")
+        best = sorted(found.items(), key=lambda kv: (-int(kv[1]["score"]), kv[0]))[:max_scripts]
+        for path, e in best:
+            sha = str(e["sha"])
+            meta = index.meta.get(sha)
+            rows.append({"kind": "script", "sha": sha, "committed_at": meta["committed_at"] if meta else pd.NaT,
+                         "author": meta["author"] if meta else "", "subject": path, "paths_changed": 0,
+                         "paths_damaged": cul.paths_damaged, "paths_healed": cul.paths_healed, "scripts": path,
+                         "paths_still_damaged": cul.paths_still_damaged, "evidence": "; ".join(e["evidence"]),
+                         "score": int(e["score"]), "last_sha": sha, "last_at": meta["committed_at"] if meta else pd.NaT,
+                         "commits": 0, "span_minutes": 0.0, "paths_touched": cul.paths_touched,
+                         "already_damaged": cul.already_damaged, "linked_to": cul.sha, "suffix_first": "",
+                         "suffix_last": ""})
+    return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
