@@ -171,7 +171,8 @@ def _link_backup_runs(result, main: pd.DataFrame, runs: pd.DataFrame, members: d
 def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30, wave_min_damaged: int = 20,
              breaker_min_damaged: int = 3, *, wave_span: float = 120, worktree_backups: list[str] | None = None,
              backup_minutes: float = 30, max_scripts: int = 3) -> pd.DataFrame:
-    """Every culprit. Main culprits (bulk commits, waves, breakers) ranked by ``paths_still_damaged``,
+    """Every culprit. Main culprits (bulk commits, waves, breakers; a bulk commit inside a wave is
+    counted in the wave's row) ranked by ``paths_still_damaged``,
     then paths damaged; then churn bursts, then ``script`` rows (one per (script, culprit) link with
     evidence, ``linked_to`` the culprit), then ``backup_set`` rows (backup runs and snapshot sets).
     ``worktree_backups``: backup paths found in the worktree (see ``ScanResult.worktree_backups``),
@@ -181,10 +182,11 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
     wv = waves(result, wave_window, wave_min_damaged, index, wave_span)
     churn = wv[wv["kind"] == "churn"]
     wv = wv[wv["kind"] == "wave"]
-    members: dict[str, list[str]] = {r["sha"]: culprit_commits(result, r) for _, r in pd.concat([wv, churn]).iterrows()}
-    covered = set(bulk["sha"]) | churn_shas(result, wave_window, wave_span, index)
-    for shas in members.values():
-        covered.update(shas)
+    members: dict[str, list[str]] = {r["sha"]: culprit_commits(result, r) for _, r in wv.iterrows()}
+    in_waves = {s for shas in members.values() for s in shas}
+    # a bulk commit inside a wave is counted in the wave's row (one row per sha among main culprits)
+    bulk = bulk[~bulk["sha"].isin(in_waves)]
+    covered = set(bulk["sha"]) | in_waves | churn_shas(result, wave_window, wave_span, index)
     brk = breakers(result, covered, breaker_min_damaged, index)
     main = pd.concat([bulk, wv, brk], ignore_index=True)
     for sha in list(bulk["sha"]) + list(brk["sha"]):

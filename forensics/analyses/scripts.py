@@ -14,14 +14,17 @@ Contents are read through ``result.read_blobs``; paths are kept exactly as writt
 """
 from __future__ import annotations
 
+import builtins
+import difflib
 import fnmatch
+import keyword
 import math
 import re
+from collections import Counter
 
 import pandas as pd
 
 from forensics.analyses.index import CULPRIT_COLUMNS, CulpritIndex
-from forensics.engine.rewrites import signature_rows
 from forensics.engine.states import DAMAGING_EVENTS
 
 SCRIPT_NAME_PATTERNS = ("bulk_*", "fix_*", "*fixer*", "migrate_*", "restore_*", "repair_*", "*_fix_*",
@@ -45,9 +48,9 @@ def is_fixer_name(path: str) -> bool:
 
 
 def is_test_path(path: str) -> bool:
+    """Named like a test module (a script may live in a tests/ directory and still be a script)."""
     name = name_of(path)
-    return (name.startswith("test_") or name.endswith("_test.py") or "/tests/" in f"/{path}"
-            or name == "conftest.py")
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
 def is_script_path(path: str) -> bool:
@@ -59,33 +62,40 @@ def is_script_path(path: str) -> bool:
     return len(parts) == 1 or any(p.lower() in SCRIPT_DIRS for p in parts[:-1]) or is_fixer_name(path)
 
 
-def _fragment(kind: str, before: str, after: str) -> str:
-    """The literal text a line signature writes (or removes), e.g. ``# REMOVED_SYNTAX_ERROR:``."""
-    if kind == "prefix_added" and after.endswith(before):
-        text = after[: len(after) - len(before)]
-    elif kind == "prefix_removed" and before.endswith(after):
-        text = before[: len(before) - len(after)]
-    elif kind == "line_added":
-        text = after
-    elif kind == "replaced":
-        i = 0
-        while i < min(len(before), len(after)) and before[i] == after[i]:
-            i += 1
-        j = 0
-        while j < min(len(before), len(after)) - i and before[-1 - j] == after[-1 - j]:
-            j += 1
-        text = after[i: len(after) - j] or before[i: len(before) - j]
-    else:
-        return ""
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_COMMON = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "import", "return"}
+
+
+def _distinctive(text: str) -> str:
     text = text.strip().strip("\"'").strip()
-    if len(text) < MIN_FRAGMENT or sum(ch.isalnum() for ch in text) < 4:
+    if len(text) < MIN_FRAGMENT or sum(ch.isalnum() for ch in text) < 4 or text in _COMMON:
         return ""
     return text
 
 
+def written_pieces(old: bytes | None, new: bytes | None) -> set[str]:
+    """The texts a rewrite wrote into changed lines (token-level insertions and replacements), e.g.
+    ``# REMOVED_SYNTAX_ERROR:`` and ``formatted_string`` for a line commented out with a placeholder.
+    Blank lines and indentation are ignored; whole new lines are not pieces (ordinary edits add lines)."""
+    a = [ln for ln in (old or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
+    b = [ln for ln in (new or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
+    out: set[str] = set()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "replace":
+            continue
+        for o, n in zip(a[i1:i2], b[j1:j2]):
+            ta, tb = _TOKEN.findall(o.strip()), _TOKEN.findall(n.strip())
+            for op, _, _, k1, k2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+                if op in ("insert", "replace"):
+                    piece = _distinctive("".join(tb[k1:k2]))
+                    if piece:
+                        out.add(piece)
+    return out
+
+
 def signature_fragments(result, members: dict[str, list[str]], culprit_shas: list[str]) -> dict[str, list[str]]:
-    """For each culprit that damaged paths: the texts of its main line signatures, mined from a sample
-    of the files it damaged (at most SAMPLE_FILES per culprit, read in one batch)."""
+    """For each culprit that damaged paths: the texts its rewrites wrote into at least 30% of a sample
+    of the files it damaged (at most SAMPLE_FILES per culprit, read in one batch), most files first."""
     ev = result.events
     ev = ev[ev["event"].isin(DAMAGING_EVENTS) & ev["kind"].isin(["M", "R"]) & (ev["old_blob"] != "")
             & (ev["new_blob"] != "")]
@@ -101,12 +111,13 @@ def signature_fragments(result, members: dict[str, list[str]], culprit_shas: lis
     blobs = result.read_blobs(sorted({b for pairs in samples.values() for _, o, n in pairs for b in (o, n)}))
     out: dict[str, list[str]] = {}
     for cul, pairs in samples.items():
-        rows = signature_rows(((p, blobs.get(o), blobs.get(n)) for p, o, n in pairs), min_files=1)
+        counts: Counter = Counter()
+        for _, o, n in pairs:
+            counts.update(written_pieces(blobs.get(o), blobs.get(n)))
         need = max(1, math.ceil(0.3 * len(pairs)))
-        rows = sorted((r for r in rows if r["files"] >= need), key=lambda r: (-r["files"], -r["lines"], r["signature"]))
-        frags = [f for f in (_fragment(r["kind"], r["example_before"], r["example_after"]) for r in rows[:8]) if f]
+        frags = [t for t, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if k >= need][:8]
         if frags:
-            out[cul] = list(dict.fromkeys(frags))
+            out[cul] = frags
     return out
 
 
@@ -165,11 +176,16 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
             entry["sha"] = entry["sha"] or sha
 
         order = last_order[cul.sha]
-        for frag in fragments.get(cul.sha, ()):
-            for path in sorted(all_paths):
-                hit = wanted.get((path, order))
-                if hit and frag in text_of.get(hit[1], ""):
-                    add(path, "source", f"source has {frag!r}", hit[0])
+        frags = fragments.get(cul.sha, ())
+        for path in sorted(all_paths) if frags else ():
+            hit = wanted.get((path, order))
+            if not hit:
+                continue
+            text = text_of.get(hit[1], "")
+            seen = [f for f in frags if f in text]
+            if seen:
+                add(path, "source", "source has " + ", ".join(repr(f) for f in seen), hit[0])
+                found[path]["score"] += len(seen) - 1
         for s in shas:
             for name in _SCRIPT_IN_MESSAGE.findall(index.meta[s]["subject"]):
                 if is_test_path(name):
