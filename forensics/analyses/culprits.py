@@ -78,6 +78,14 @@ def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: Culp
     index = index or CulpritIndex(result)
     rows = []
     for shas in bursts(result, window_minutes, span_minutes):
+        # a burst's first and last commits that changed no path in scope (a backup commit before the
+        # run) are not part of the wave: the wave is what rewrote the files
+        while shas and not index.touched.get(shas[0]):
+            shas = shas[1:]
+        while shas and not index.touched.get(shas[-1]):
+            shas = shas[:-1]
+        if len(shas) < 2:
+            continue
         damaged = index.damaged_by(shas)
         if not damaged:
             continue
@@ -153,18 +161,19 @@ def _link_backup_runs(result, main: pd.DataFrame, runs: pd.DataFrame, members: d
     window = timedelta(minutes=minutes)
     out: dict[str, list[str]] = {}
     for i, run in runs.iterrows():
-        hit = ""
+        added_by, timed = "", []
+        last = run["suffix_last"]
         for cul in main.itertuples(index=False):
             shas = members[cul.sha]
             if run["sha"] and run["sha"] in shas:
-                hit = cul.sha
-                break
-            last = run["suffix_last"]
-            if last and any(timedelta(0) <= _local(local[s]) - datetime.fromisoformat(last) <= window for s in shas):
-                hit = hit or cul.sha
-        if hit:
-            runs.at[i, "linked_to"] = hit
-            out.setdefault(hit, []).append(run["subject"])
+                added_by = added_by or cul.sha
+            elif last and any(timedelta(0) <= _local(local[s]) - datetime.fromisoformat(last) <= window
+                              for s in shas):
+                timed.append(cul.sha)
+        for sha in ([added_by] if added_by else []) + timed:
+            out.setdefault(sha, []).append(run["subject"])
+        if added_by or timed:
+            runs.at[i, "linked_to"] = added_by or timed[0]
     return out
 
 

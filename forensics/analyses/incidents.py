@@ -230,22 +230,26 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
 
 
 def _cleared(result, cul: pd.DataFrame, comp: dict) -> dict[str, list[tuple[str, int]]]:
-    """Per incident: bulk commits that damaged nothing and touched its paths (the obvious suspects),
-    most of its paths touched first, at most 3: [(sha, paths of the incident touched)]."""
-    bulk = cul[(cul["kind"] == "bulk_commit") & (cul["paths_damaged"] == 0)]
+    """Per incident: bulk commits that damaged nothing and touched its paths while they were damaged
+    (the obvious suspects), most such paths first, at most 3: [(sha, already damaged paths of the
+    incident it touched)]. A suspect is looked at only for incidents that had begun when it ran."""
+    bulk = cul[(cul["kind"] == "bulk_commit") & (cul["paths_damaged"] == 0) & (cul["already_damaged"] > 0)]
     if not len(bulk):
         return {}
     ch = result.changes[result.changes["sha"].isin(set(bulk["sha"])) & ~result.changes["is_backup"]]
+    state = dict(zip(result.versions["blob"], result.versions["state"]))
     touched: dict[str, set[str]] = defaultdict(set)
-    for sha, path in zip(ch["sha"], ch["path"]):
-        touched[sha].add(path)
-    already = dict(zip(bulk["sha"], bulk["already_damaged"]))
+    for sha, path, old in zip(ch["sha"], ch["path"], ch["old_blob"]):
+        if old and state.get(old) in DAMAGED_STATES:
+            touched[sha].add(path)
+    at = dict(zip(bulk["sha"], bulk["committed_at"]))
+    begun = {root: min(c["times"]) for root, c in comp.items() if c["times"]}
     out: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for sha, paths in touched.items():
-        if not already.get(sha):
-            continue
         best, n = "", 0
         for root, c in comp.items():
+            if root not in begun or begun[root] > at[sha]:
+                continue
             k = len(paths & (c["paths"] | c["still"]))
             if k > n:
                 best, n = root, k

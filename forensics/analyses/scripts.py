@@ -66,6 +66,12 @@ _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 _COMMON = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "import", "return"}
 
 
+def scripts_named_in(message: str) -> list[str]:
+    """Script names a commit message mentions, exactly as written (``tools\\fix_all.py`` keeps its
+    backslash; test modules are not scripts)."""
+    return [n for n in _SCRIPT_IN_MESSAGE.findall(message) if not is_test_path(n)]
+
+
 def _distinctive(text: str) -> str:
     text = text.strip().strip("\"'").strip()
     if len(text) < MIN_FRAGMENT or sum(ch.isalnum() for ch in text) < 4 or text in _COMMON:
@@ -187,9 +193,7 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
                 add(path, "source", "source has " + ", ".join(repr(f) for f in seen), hit[0])
                 found[path]["score"] += len(seen) - 1
         for s in shas:
-            for name in _SCRIPT_IN_MESSAGE.findall(index.meta[s]["subject"]):
-                if is_test_path(name):
-                    continue
+            for name in scripts_named_in(index.meta[s]["subject"]):
                 known = name if name in all_paths else next(
                     (p for p in sorted(all_paths) if p.endswith("/" + name) or p == name.replace("\\", "/")), "")
                 path = known or name
