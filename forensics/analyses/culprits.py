@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from forensics.analyses.backups import backup_runs
-from forensics.analyses.index import CULPRIT_COLUMNS, CulpritIndex
+from forensics.analyses.index import CULPRIT_COLUMNS, CulpritIndex, index_of
 from forensics.analyses.scripts import link_scripts
 from forensics.engine.states import DAMAGING_EVENTS as DAMAGING
 
@@ -43,7 +43,7 @@ def bulk_commits(result, threshold: int | None = None, index: CulpritIndex | Non
     """Commits changing at least ``threshold`` paths (all paths, not only those in scope).
     Columns: CULPRIT_COLUMNS with ``kind='bulk_commit'``."""
     threshold = threshold if threshold is not None else result.settings.bulk_threshold
-    index = index or CulpritIndex(result)
+    index = index or index_of(result)
     c = result.commits[result.commits["paths_changed"] >= threshold]
     rows = [_row("bulk_commit", [sha], index, subject, f"changed {n} paths (>= {threshold})")
             for sha, subject, n in zip(c["sha"], c["subject"], c["paths_changed"])]
@@ -53,20 +53,7 @@ def bulk_commits(result, threshold: int | None = None, index: CulpritIndex | Non
 def bursts(result, window_minutes: float = 30, span_minutes: float = 120) -> list[list[str]]:
     """Runs of two or more commits by one author, each within ``window_minutes`` of the previous one,
     the whole run within ``span_minutes`` (a longer run is split): the shas of each, oldest first."""
-    c = result.commits.sort_values(["committed_at", "order"])
-    window, span = pd.Timedelta(minutes=window_minutes), pd.Timedelta(minutes=span_minutes)
-    out: list[list[str]] = []
-    for _, group in c.groupby(["author", "author_email"], sort=False):
-        times = group["committed_at"].tolist()
-        shas = group["sha"].tolist()
-        start = 0
-        for i in range(1, len(shas) + 1):
-            if i < len(shas) and times[i] - times[i - 1] <= window and times[i] - times[start] <= span:
-                continue
-            if i - start >= 2:
-                out.append(shas[start:i])
-            start = i
-    return out
+    return index_of(result).bursts(result, window_minutes, span_minutes)
 
 
 def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: CulpritIndex | None = None,
@@ -75,7 +62,7 @@ def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: Culp
     damaged and left none damaged at the revision is ``kind='churn'`` (reported when it damaged at
     least ``churn_min_damaged``); any other burst that damaged at least ``min_damaged`` paths is a
     ``kind='wave'`` (``sha`` its first commit, ``last_sha`` its last). Columns: CULPRIT_COLUMNS."""
-    index = index or CulpritIndex(result)
+    index = index or index_of(result)
     rows = []
     for shas in bursts(result, window_minutes, span_minutes):
         # a burst's first and last commits that changed no path in scope (a backup commit before the
@@ -109,7 +96,7 @@ def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: Culp
 def churn_shas(result, window_minutes: float = 30, span_minutes: float = 120,
                index: CulpritIndex | None = None) -> set[str]:
     """Commits of every burst that healed as much as it damaged and left nothing damaged (any size)."""
-    index = index or CulpritIndex(result)
+    index = index or index_of(result)
     out: set[str] = set()
     for shas in bursts(result, window_minutes, span_minutes):
         damaged = index.damaged_by(shas)
@@ -122,7 +109,7 @@ def breakers(result, exclude: set[str], min_damaged: int = 3, index: CulpritInde
     """Commits outside bulk commits, waves and churn that damaged at least ``min_damaged`` paths (a
     sed unmask that leaves files broken, a bad merge resolution of many files). Columns:
     CULPRIT_COLUMNS with ``kind='breaker'``."""
-    index = index or CulpritIndex(result)
+    index = index or index_of(result)
     rows = []
     for sha in result.commits["sha"]:
         n = len(index.damaged.get(sha, ()))
@@ -134,12 +121,7 @@ def breakers(result, exclude: set[str], min_damaged: int = 3, index: CulpritInde
 
 def wave_commits(result, wave_row) -> list[str]:
     """The shas of a wave (or churn burst), oldest first: its author's commits from ``sha`` to ``last_sha``."""
-    c = result.commits[(result.commits["author"] == wave_row["author"])
-                       & (result.commits["committed_at"] >= wave_row["committed_at"])]
-    c = c.sort_values(["committed_at", "order"])
-    last = c.index[c["sha"] == wave_row["last_sha"]]
-    shas = c.loc[: last[0], "sha"].tolist() if len(last) else c["sha"].tolist()
-    return shas[shas.index(wave_row["sha"]):] if wave_row["sha"] in shas else shas
+    return index_of(result).run_of(wave_row["author"], wave_row["sha"], wave_row["last_sha"])
 
 
 def culprit_commits(result, row) -> list[str]:
@@ -186,7 +168,7 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
     evidence, ``linked_to`` the culprit), then ``backup_set`` rows (backup runs and snapshot sets).
     ``worktree_backups``: backup paths found in the worktree (see ``ScanResult.worktree_backups``),
     only when asked. Columns: CULPRIT_COLUMNS (CONTRACT's first)."""
-    index = CulpritIndex(result)
+    index = index_of(result)
     bulk = bulk_commits(result, bulk_threshold, index)
     wv = waves(result, wave_window, wave_min_damaged, index, wave_span)
     churn = wv[wv["kind"] == "churn"]

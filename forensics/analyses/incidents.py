@@ -64,7 +64,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
                 wave_window: float = 30, wave_span: float = 120) -> Story:
     """Group the damage of ``result`` into incidents (see the module docstring)."""
     cul = culprits if culprits is not None else find_culprits(result, wave_window=wave_window, wave_span=wave_span)
-    churn = churn_shas(result, wave_window, wave_span)
+    churn = churn_shas(result, wave_window, wave_span)   # the index and bursts are cached with the scan
     unit_of: dict[str, str] = {}
     members: dict[str, list[str]] = {}
     for _, row in cul[cul["kind"] == "wave"].iterrows():

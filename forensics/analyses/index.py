@@ -11,18 +11,33 @@ CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_ch
                    "linked_to", "suffix_first", "suffix_last"]
 
 
+def index_of(result) -> "CulpritIndex":
+    """The index of a scan, built once and kept with it (like its damage chains)."""
+    found = getattr(result, "_culprit_index", None)
+    if found is None or found.source is not result.events:
+        found = CulpritIndex(result)
+        setattr(result, "_culprit_index", found)
+    return found
+
+
 class CulpritIndex:
     """``meta[sha]``: committed_at, committed_at_local, author, subject, paths_changed, order;
     ``touched``/``damaged``/``healed``/``still`` map a sha to the paths it changed, damaged, healed,
     and the paths damaged at the revision whose damage chain passes through it."""
 
     def __init__(self, result) -> None:
+        self.source = result.events
+        self._bursts: dict[tuple[float, float], list[list[str]]] = {}
         c = result.commits
         self.meta: dict[str, dict] = {
             sha: {"committed_at": at, "committed_at_local": loc, "author": a, "subject": s, "paths_changed": int(n),
                   "order": int(o)}
             for sha, at, loc, a, s, n, o in zip(c["sha"], c["committed_at"], c["committed_at_local"], c["author"],
                                                  c["subject"], c["paths_changed"], c["order"])}
+        self.by_author: dict[str, list[str]] = {}
+        for a, sha in zip(*c.sort_values(["committed_at", "order"])[["author", "sha"]].T.values):
+            self.by_author.setdefault(a, []).append(sha)
+        self._position = {a: {s: i for i, s in enumerate(shas)} for a, shas in self.by_author.items()}
         ch = result.changes[~result.changes["is_backup"]]
         state = dict(zip(result.versions["blob"], result.versions["state"]))
         self.touched: dict[str, set[str]] = {}
@@ -44,6 +59,37 @@ class CulpritIndex:
         for path, chain in zip(chains["path"], chains["chain"]):
             for sha, _, _ in chain:
                 self.still.setdefault(sha, set()).add(path)
+
+    def bursts(self, result, window_minutes: float, span_minutes: float) -> list[list[str]]:
+        """Runs of two or more commits by one author, each within ``window_minutes`` of the previous
+        one, the whole run within ``span_minutes`` (a longer run is split): shas, oldest first."""
+        key = (window_minutes, span_minutes)
+        if key not in self._bursts:
+            import pandas as pd
+
+            c = result.commits.sort_values(["committed_at", "order"])
+            window, span = pd.Timedelta(minutes=window_minutes), pd.Timedelta(minutes=span_minutes)
+            out: list[list[str]] = []
+            for _, group in c.groupby(["author", "author_email"], sort=False):
+                times = group["committed_at"].tolist()
+                shas = group["sha"].tolist()
+                start = 0
+                for i in range(1, len(shas) + 1):
+                    if i < len(shas) and times[i] - times[i - 1] <= window and times[i] - times[start] <= span:
+                        continue
+                    if i - start >= 2:
+                        out.append(shas[start:i])
+                    start = i
+            self._bursts[key] = out
+        return self._bursts[key]
+
+    def run_of(self, author: str, first: str, last: str) -> list[str]:
+        """``author``'s commits from ``first`` to ``last`` in time order (a wave's members)."""
+        pos = self._position.get(author, {})
+        if first not in pos:
+            return [first] if first else []
+        end = pos.get(last, pos[first])
+        return self.by_author[author][pos[first]: end + 1]
 
     def _union(self, table: dict[str, set[str]], shas: list[str]) -> set[str]:
         out: set[str] = set()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import difflib
 import fnmatch
+import functools
 import keyword
 import math
 import re
@@ -41,6 +42,7 @@ def name_of(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
+@functools.lru_cache(maxsize=65536)
 def is_fixer_name(path: str) -> bool:
     """A name like a bulk fixer's (``bulk_*``, ``fix_*``, ``*fixer*``, ``migrate_*`` ...)."""
     stem = name_of(path).rsplit(".", 1)[0].lower()
@@ -53,6 +55,7 @@ def is_test_path(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
+@functools.lru_cache(maxsize=65536)
 def is_script_path(path: str) -> bool:
     """A file that could be a script: a .py/.sh outside the tests, at the top level, in a
     scripts/tools/bin directory, or named like a fixer."""
