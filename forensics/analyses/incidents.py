@@ -79,7 +79,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
     def unit(sha: str) -> str:
         return unit_of.get(sha, sha)
 
-    damage: list[tuple[str, str, str]] = []          # (unit, sha, path) per damaging event, outside churn
+    damage: list[tuple[str, str, str, str]] = []     # (unit, sha, path, lineage) per damaging event, not churn
     starts: list[tuple[str, str]] = []               # (sha, path): episode started here (root cause)
     masks: list[tuple[str, str, str]] = []           # (unit, sha, path): marked a path already damaged
     surfaces: list[tuple[str, str, str]] = []        # (unit, sha, path): unmarked, left damaged
@@ -94,13 +94,16 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
     for o, sha, path, old_path, event, sb, sa in zip(ev["order"], ev["sha"], ev["path"], ev["old_path"], ev["event"],
                                                      ev["state_before"], ev["state_after"]):
         groups.setdefault((int(o), sha, path), []).append((event, sb, sa, old_path))
-    done_moves: set[int] = set()
+    lineage: dict[str, str] = {}                     # path -> the name its open episode started under
+    pending = sorted(moves)
+    mi = 0
     for (o, sha, path), evs in sorted(groups.items(), key=lambda kv: kv[0][0]):
-        if o not in done_moves:
-            done_moves.add(o)
-            for old, new in moves.get(o, ()):
+        while mi < len(pending) and pending[mi] <= o:    # renames up to this commit move open episodes
+            for old, new in moves[pending[mi]]:
                 if old in open_ and new != old:
                     open_[new] = open_.pop(old)
+                    lineage[new] = lineage.pop(old, old)
+            mi += 1
         u = unit(sha)
         is_churn = sha in churn
         after = evs[-1][2]
@@ -108,11 +111,13 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         source = evs[0][3]
         if path not in open_ and source and source != path and source in open_ and "added_damaged" in kinds:
             open_[path] = open_[source]                     # a copy of a damaged file stays in its episode
+            lineage[path] = f"{path}@{o}"
             if not is_churn:
                 uf.union(open_[path], u)
         if path not in open_:
             if after in DAMAGED_STATES:
                 open_[path] = u
+                lineage[path] = f"{path}@{o}"
                 uf.find(u)
                 if not is_churn:
                     starts.append((sha, path))
@@ -122,13 +127,14 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         if not is_churn:
             for k, sb, sa, _ in evs:
                 if k in DAMAGING_EVENTS:
-                    damage.append((u, sha, path))
+                    damage.append((u, sha, path, lineage.get(path, path)))
                 if k == "marked" and sb in DAMAGED_STATES:
                     masks.append((u, sha, path))
                 if k == "unmarked" and sa in DAMAGED_STATES:
                     surfaces.append((u, sha, path))
         if after not in DAMAGED_STATES and path in open_:
             heals.append((open_.pop(path), sha, path))
+            lineage.pop(path, None)
     # the damage chains of today's damage join everything they pass through
     chains = result.chains()
     still_unit: dict[str, str] = {}
@@ -142,7 +148,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
             uf.find(still_unit[path])
     # join components whose damaging commits lie close in time (commit to commit, not span to span:
     # a long incident does not swallow an unrelated break that happened in the middle of it)
-    points = sorted({(at_of[s], uf.find(u)) for u, s, _ in damage}, key=lambda x: x[0])
+    points = sorted({(at_of[s], uf.find(u)) for u, s, _, _ in damage}, key=lambda x: x[0])
     gap = pd.Timedelta(minutes=join_minutes)
     for (t0, a), (t1, b) in zip(points, points[1:]):
         if join_minutes > 0 and t1 - t0 <= gap:
@@ -151,11 +157,15 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
     comp: dict[str, dict] = defaultdict(lambda: {"damage": [], "starts": Counter(), "masks": Counter(),
                                                  "surfaces": Counter(), "heals": Counter(), "paths": set(),
                                                  "still": set(), "unit_paths": defaultdict(set), "times": [],
-                                                 "mask_paths": set(), "surface_paths": set()})
-    for u, sha, path in damage:
+                                                 "commit_paths": defaultdict(set),
+                                                 "mask_paths": set(), "surface_paths": set(),
+                                                 "keys": set()})
+    for u, sha, path, key in damage:
         c = comp[uf.find(u)]
-        c["unit_paths"][u].add(path)
+        c["unit_paths"][u].add(key)
+        c["commit_paths"][sha].add(path)
         c["paths"].add(path)
+        c["keys"].add(key)
         c["times"].append(at_of[sha])
     for sha, path in starts:
         comp[uf.find(unit(sha))]["starts"][sha] += 1
@@ -188,10 +198,14 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         if not c["paths"] and not c["still"]:
             continue
         units = sorted(c["unit_paths"], key=lambda u: (-len(c["unit_paths"][u]), order_of.get(u, 0)))
-        culprit_list = [s for u in units for s in members.get(u, [u])]
+        # commits ranked by the paths each damaged; every commit of a wave is listed
+        damaging = {s: len(p) for s, p in c["commit_paths"].items()}
+        everyone = {s for u in units for s in members.get(u, [u])}
+        culprit_list = sorted(everyone, key=lambda s: (-damaging.get(s, 0), order_of.get(s, 0)))
         starts_c = c["starts"] + Counter()
+        # root causes ranked by the damage episodes they began (paths), then by today's damage
         rc_rank = sorted(set(starts_c) | set(still_roots[root]),
-                         key=lambda s: (-still_roots[root][s], -starts_c[s], order_of.get(s, 0)))
+                         key=lambda s: (-starts_c[s], -still_roots[root][s], order_of.get(s, 0)))
         maskers = _ranked(c["masks"], order_of)
         surfacers = _ranked(c["surfaces"], order_of)
         healers = _ranked(c["heals"], order_of)
@@ -200,13 +214,13 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         times = c["times"] or [pd.NaT]
         wave_ids = [u for u in units if u in members]
         rows.append({
-            "first_at": min(times), "last_at": max(times), "paths_damaged": len(c["paths"] | still),
+            "first_at": min(times), "last_at": max(times), "paths_damaged": len(c["paths"]) or len(still),
             "paths_still_damaged": len(still), "root_causes": " ".join(rc_rank), "culprits": " ".join(culprit_list),
             "maskers": " ".join(maskers), "surfacers": " ".join(surfacers), "healers": " ".join(healers),
             "cleared": " ".join(s for s, _ in cleared.get(root, [])), "waves": " ".join(wave_ids),
             "marked_now": int(states.isin(MARKED_STATES).sum()), "broken_now": int(states.isin(BROKEN_STATES).sum()),
             "tests_lost": int(sum(lost_of.get(p, 0) for p in still)),
-            "root_cause_paths": " ".join(str(still_roots[root][s] or starts_c[s]) for s in rc_rank),
+            "root_cause_paths": " ".join(str(starts_c[s] or still_roots[root][s]) for s in rc_rank),
             "masker_paths": " ".join(str(c["masks"][s]) for s in maskers),
             "surfacer_paths": " ".join(str(c["surfaces"][s]) for s in surfacers),
             "cleared_paths": " ".join(str(n) for _, n in cleared.get(root, [])),
