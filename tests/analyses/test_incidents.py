@@ -146,3 +146,18 @@ def test_incidents_cli_csv_json_and_summary(repo, tmp_path):
     assert 0 < len([ln for ln in proc.stdout.splitlines() if ln.strip()]) <= 25
     proc = run_cli("summary", repo, "--wave-span", "0", "--no-cache", "-q")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--wave-span" in proc.stderr
+
+
+def test_worktree_backups_are_counted_only_when_asked(repo, tmp_path):
+    from conftest import git
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", repo, str(clone))
+    (clone / "tests" / "left_behind.py.orig").write_text("x = 1\n")
+    plain, asked = tmp_path / "plain.csv", tmp_path / "asked.csv"
+    assert run_cli("culprits", str(clone), "--csv", str(plain), "--no-cache", "-q").returncode == 0
+    assert run_cli("culprits", str(clone), "--worktree-backups", "--csv", str(asked), "--no-cache", "-q").returncode == 0
+    sets = lambda f: pd.read_csv(f).query("kind == 'backup_set'")  # noqa: E731
+    assert "*.orig" not in set(sets(plain)["subject"])
+    row = sets(asked).query("subject == '*.orig'").iloc[0]
+    assert row["paths_changed"] == 1 and "in the worktree only" in row["evidence"]

@@ -10,6 +10,14 @@ from forensics.analyses.summary import summarize, summary_markdown
 
 
 @pytest.fixture(scope="module")
+def realistic_scanned(realistic):
+    """A scan of the realistic incident at HEAD (no cache)."""
+    from forensics import scan
+
+    return scan(realistic["repo"], cache=False, progress=False)
+
+
+@pytest.fixture(scope="module")
 def story(realistic_scanned):
     return build_story(realistic_scanned)
 
