@@ -25,6 +25,11 @@ INCIDENT_COLUMNS = ["incident", "first_at", "last_at", "paths_damaged", "paths_s
                     "root_cause_paths", "masker_paths", "surfacer_paths", "cleared_paths"]
 
 
+def _ns(times: pd.Series) -> list[int]:
+    """UTC times as int64 nanoseconds."""
+    return pd.to_datetime(times, utc=True).dt.tz_localize(None).to_numpy().astype("datetime64[ns]").astype("int64").tolist()
+
+
 class _Union:
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
@@ -73,7 +78,8 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         for s in shas:
             unit_of[s] = row["sha"]
     order_of = dict(zip(result.commits["sha"], result.commits["order"]))
-    at_of = dict(zip(result.commits["sha"], result.commits["committed_at"]))
+    # times as int64 nanoseconds: comparing Timestamps one by one costs more than the walk itself
+    at_of = dict(zip(result.commits["sha"], _ns(result.commits["committed_at"])))
     uf = _Union()
 
     def unit(sha: str) -> str:
@@ -149,7 +155,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
     # join components whose damaging commits lie close in time (commit to commit, not span to span:
     # a long incident does not swallow an unrelated break that happened in the middle of it)
     points = sorted({(at_of[s], uf.find(u)) for u, s, _, _ in damage}, key=lambda x: x[0])
-    gap = pd.Timedelta(minutes=join_minutes)
+    gap = int(join_minutes * 60e9)
     for (t0, a), (t1, b) in zip(points, points[1:]):
         if join_minutes > 0 and t1 - t0 <= gap:
             uf.union(a, b)
@@ -211,7 +217,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         healers = _ranked(c["heals"], order_of)
         still = c["still"]
         states = tree.loc[sorted(still), "state"] if still else pd.Series(dtype=object)
-        times = c["times"] or [pd.NaT]
+        times = [pd.Timestamp(t, tz="UTC") for t in (min(c["times"]), max(c["times"]))] if c["times"] else [pd.NaT]
         wave_ids = [u for u in units if u in members]
         rows.append({
             "first_at": min(times), "last_at": max(times), "paths_damaged": len(c["paths"]) or len(still),
@@ -256,7 +262,7 @@ def _cleared(result, cul: pd.DataFrame, comp: dict) -> dict[str, list[tuple[str,
     for sha, path, old in zip(ch["sha"], ch["path"], ch["old_blob"]):
         if old and state.get(old) in DAMAGED_STATES:
             touched[sha].add(path)
-    at = dict(zip(bulk["sha"], bulk["committed_at"]))
+    at = dict(zip(bulk["sha"], _ns(bulk["committed_at"])))
     begun = {root: min(c["times"]) for root, c in comp.items() if c["times"]}
     out: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for sha, paths in touched.items():

@@ -47,30 +47,30 @@ def backup_target(path: str) -> str:
 def _backup_candidates(result) -> pd.DataFrame:
     """Every healthy backup version in history or at the revision, with the path it stands for."""
     ch = result.changes[result.changes["is_backup"] & (result.changes["new_blob"] != "")]
-    state = dict(zip(result.versions["blob"], result.versions["state"]))
+    healthy = set(result.versions.loc[result.versions["state"] == HEALTHY, "blob"])
+    ch = ch[ch["new_blob"].isin(healthy)]
     tests = dict(zip(result.versions["blob"], result.versions["tests"]))
-    meta = result.commits.set_index("sha")["committed_at"]
-    rows = []
-    for r in ch.itertuples(index=False):
-        if state.get(r.new_blob) == HEALTHY:
-            rows.append((backup_target(r.path), r.path, r.new_blob, r.sha, meta.get(r.sha), r.order, tests.get(r.new_blob, 0)))
-    df = pd.DataFrame(rows, columns=["target", "backup_path", "blob", "sha", "at", "order", "tests"])
+    at = result.commits.set_index("sha")["committed_at"]
+    df = pd.DataFrame({"target": [backup_target(p) for p in ch["path"]], "backup_path": ch["path"].to_numpy(),
+                       "blob": ch["new_blob"].to_numpy(), "sha": ch["sha"].to_numpy(),
+                       "at": at.reindex(ch["sha"].to_numpy()).to_numpy(), "order": ch["order"].to_numpy(),
+                       "tests": [tests.get(b, 0) for b in ch["new_blob"]]},
+                      columns=["target", "backup_path", "blob", "sha", "at", "order", "tests"])
+    df["at"] = pd.to_datetime(df["at"], utc=True)
     at_rev = set(zip(result.tree["path"], result.tree["blob"]))
     df["at_rev"] = [(p, b) in at_rev for p, b in zip(df["backup_path"], df["blob"])]
     return df
 
 
-def _first_seen(result) -> dict[tuple[str, str], object]:
-    """When each (path, blob) first existed in git: the earliest commit that wrote it."""
-    ch = result.changes[result.changes["new_blob"] != ""]
-    at = dict(zip(result.commits["sha"], result.commits["committed_at"]))
-    out: dict[tuple[str, str], object] = {}
-    for path, blob, sha in zip(ch["path"], ch["new_blob"], ch["sha"]):
-        t = at.get(sha)
-        key = (path, blob)
-        if t is not None and (key not in out or t < out[key]):
-            out[key] = t
-    return out
+def _first_seen(result, paths: set[str]) -> dict[tuple[str, str], object]:
+    """When each (path, blob) of ``paths`` first existed in git: the earliest commit that wrote it."""
+    ch = result.changes[(result.changes["new_blob"] != "") & result.changes["path"].isin(paths)]
+    at = result.commits.set_index("sha")["committed_at"]
+    df = pd.DataFrame({"path": ch["path"].to_numpy(), "blob": ch["new_blob"].to_numpy(),
+                       "at": at.reindex(ch["sha"].to_numpy()).to_numpy()})
+    first = df.groupby(["path", "blob"], sort=False)["at"].min()
+    return {k: pd.Timestamp(v).tz_localize("UTC") if pd.Timestamp(v).tzinfo is None else pd.Timestamp(v)
+            for k, v in first.items()}
 
 
 def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFrame:
@@ -105,7 +105,7 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
         source, backup_path = ("git" if lg_blob else "none"), ""
         if bk is not None:
             if first_seen is None:
-                first_seen = _first_seen(result)
+                first_seen = _first_seen(result, set(chains["path"]))
             age = first_seen.get((c.path, bk["blob"]), bk["at"])
             if not lg_blob or (bk["blob"] != lg_blob and (pd.isna(lg_at) or age > lg_at)):
                 source = "backup"
