@@ -22,7 +22,7 @@ INCIDENT_COLUMNS = ["incident", "first_at", "last_at", "paths_damaged", "paths_s
                     "culprits", "maskers", "headline",
                     # beyond the contract
                     "surfacers", "healers", "cleared", "waves", "marked_now", "broken_now", "tests_lost",
-                    "root_cause_paths", "masker_paths", "surfacer_paths", "cleared_paths"]
+                    "root_cause_paths", "masker_paths", "surfacer_paths", "healer_paths", "cleared_paths"]
 
 
 def _ns(times: pd.Series) -> list[int]:
@@ -229,6 +229,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
             "root_cause_paths": " ".join(str(starts_c[s] or still_roots[root][s]) for s in rc_rank),
             "masker_paths": " ".join(str(c["masks"][s]) for s in maskers),
             "surfacer_paths": " ".join(str(c["surfaces"][s]) for s in surfacers),
+            "healer_paths": " ".join(str(c["heals"][s]) for s in healers),
             "cleared_paths": " ".join(str(n) for _, n in cleared.get(root, [])),
             "_root": root, "_culprit_units": len(units),
         })
@@ -270,6 +271,8 @@ def _cleared(result, cul: pd.DataFrame, comp: dict) -> dict[str, list[tuple[str,
         for root, c in comp.items():
             if root not in begun or begun[root] > at[sha]:
                 continue
+            if sha in c["heals"]:
+                continue                                  # it repaired this incident: not a suspect
             k = len(paths & (c["paths"] | c["still"]))
             if k > n:
                 best, n = root, k

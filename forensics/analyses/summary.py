@@ -57,12 +57,18 @@ class _Names:
             for s in culprit_commits(result, w):
                 self.wave_of[s] = w.to_dict()
         self.mentioned: set[str] = set()
+        self.named: set[str] = set()
 
     def unit(self, sha: str) -> str:
         return self.wave_of[sha]["sha"] if sha in self.wave_of else sha
 
     def name(self, sha: str) -> str:
-        self.mentioned.add(self.unit(sha))
+        unit = self.unit(sha)
+        again = unit in self.named
+        self.mentioned.add(unit)
+        self.named.add(unit)
+        if again:
+            return f"the same wave {unit[:12]}" if sha in self.wave_of else f"the same commit {sha[:12]}"
         if sha in self.wave_of:
             w = self.wave_of[sha]
             return (f"the wave {w['sha'][:12]}..{w['last_sha'][:12]} ({md_text(w['author'], 30)}, "
@@ -88,7 +94,7 @@ class _Names:
 def _phrase(parts: list[tuple[str, int]], verb: str) -> str:
     out = []
     for name, n in parts:
-        out.append(f"{_plural(n, 'more commit')}" if not name else f"{name} {verb.format(paths=_plural(n, 'path'))}")
+        out.append(f"and {_plural(n, 'more commit')}" if not name else f"{name} {verb.format(paths=_plural(n, 'path'))}")
     return "; ".join(out)
 
 
@@ -129,6 +135,9 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
         if r.surfacers:
             moved.append("**surfaced again by** " + _phrase(names.grouped(r.surfacers, r.surfacer_paths, 2),
                                                            "(unmasked {paths}, left damaged)"))
+        if r.healers:
+            moved.append("**healed by** " + _phrase(names.grouped(r.healers, r.healer_paths, 1),
+                                                    "(healed or deleted {paths})"))
         if moved:
             block.append("- " + "; ".join(moved) + ".")
         cleared = []

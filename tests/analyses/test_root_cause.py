@@ -88,7 +88,9 @@ def test_the_summary_numbers_come_from_the_tables(incident, rc):
     roots = sum(1 for c in incident["chains"].values() if c["root_cause"] == breaker)
     assert f"{breaker[:12]} (" in text and f"is the root cause of {roots} paths" in text
     assert f"the wave {wave['sha'][:12]}..{wave['last_sha'][:12]} (ci-autofix, {wave['commits']} commits in " \
-           f"{wave_minutes(incident)} minutes) (marked {len(incident['sets']['fixer_fixed'])} paths already damaged)" in text
+           f"{wave_minutes(incident)} minutes)" in text
+    assert f"**Masked by** the same wave {wave['sha'][:12]} (marked {len(incident['sets']['fixer_fixed'])} paths " \
+           f"already damaged)" in text
     sed = incident["roles"]["sed_unmask"][0]
     # unmasked and still damaged: re-broken ones, and ones the breaker had broken twice (still broken)
     rebroken = {e["path"] for e in incident["events"] if e["sha"] == sed and e["event"] == "unmarked"
