@@ -7,6 +7,7 @@ gap are one run (a script that ran for 30 seconds writes 30 suffixes: one run). 
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from forensics.engine.states import is_damaged
 _SUFFIX_TIME = re.compile(r"(20\d{6})[_-]?(\d{6})")
 
 
+@functools.lru_cache(maxsize=65536)
 def _suffix_time(text: str) -> datetime | None:
     m = _SUFFIX_TIME.search(text)
     if not m:

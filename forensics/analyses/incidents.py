@@ -258,26 +258,25 @@ def _cleared(result, cul: pd.DataFrame, comp: dict) -> dict[str, list[tuple[str,
     if not len(bulk):
         return {}
     ch = result.changes[result.changes["sha"].isin(set(bulk["sha"])) & ~result.changes["is_backup"]]
-    state = dict(zip(result.versions["blob"], result.versions["state"]))
-    touched: dict[str, set[str]] = defaultdict(set)
-    for sha, path, old in zip(ch["sha"], ch["path"], ch["old_blob"]):
-        if old and state.get(old) in DAMAGED_STATES:
-            touched[sha].add(path)
+    damaged_blobs = set(result.versions.loc[result.versions["state"].isin(DAMAGED_STATES), "blob"].tolist())
+    ch = ch[ch["old_blob"].isin(damaged_blobs)]
     at = dict(zip(bulk["sha"], _ns(bulk["committed_at"])))
     begun = {root: min(c["times"]) for root, c in comp.items() if c["times"]}
+    owners: dict[str, list[str]] = defaultdict(list)          # path -> incidents it belongs to
+    for root, c in comp.items():
+        for p in c["paths"] | c["still"]:
+            owners[p].append(root)
+    hits: dict[str, Counter] = defaultdict(Counter)            # bulk sha -> incident -> its paths touched
+    for sha, path in zip(ch["sha"].tolist(), ch["path"].tolist()):
+        for root in owners.get(path, ()):
+            hits[sha][root] += 1
     out: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for sha, paths in touched.items():
-        best, n = "", 0
-        for root, c in comp.items():
-            if root not in begun or begun[root] > at[sha]:
-                continue
-            if sha in c["heals"]:
-                continue                                  # it repaired this incident: not a suspect
-            k = len(paths & (c["paths"] | c["still"]))
-            if k > n:
-                best, n = root, k
-        if best:
-            out[best].append((sha, n))
+    for sha, counts in hits.items():
+        ranked = [(n, root) for root, n in counts.items()
+                  if root in begun and begun[root] <= at[sha] and sha not in comp[root]["heals"]]
+        if ranked:
+            n, root = max(ranked, key=lambda x: (x[0], x[1]))
+            out[root].append((sha, n))
     return {root: sorted(v, key=lambda x: -x[1])[:3] for root, v in out.items()}
 
 

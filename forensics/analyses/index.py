@@ -2,7 +2,9 @@
 a large history has thousands of runs, and a DataFrame filter per culprit would be quadratic)."""
 from __future__ import annotations
 
-from forensics.engine.states import DAMAGING_EVENTS, HEALING_EVENTS, is_damaged
+import pandas as pd
+
+from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS, HEALING_EVENTS
 
 CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_changed", "paths_damaged",
                    "paths_healed", "scripts", "paths_still_damaged", "evidence",
@@ -20,6 +22,35 @@ def index_of(result) -> "CulpritIndex":
     return found
 
 
+class _Meta:
+    """``meta[sha]`` -> {committed_at, committed_at_local, author, subject, paths_changed, order}, built
+    for the commits asked about only (a history has tens of thousands; culprits are hundreds)."""
+
+    def __init__(self, commits) -> None:
+        self._pos = dict(zip(commits["sha"].tolist(), range(len(commits))))
+        self._at = commits["committed_at"].array
+        self._cols = {k: commits[k].tolist() for k in ("committed_at_local", "author", "subject", "paths_changed",
+                                                       "order")}
+        self._made: dict[str, dict] = {}
+
+    def __getitem__(self, sha: str) -> dict:
+        found = self._made.get(sha)
+        if found is None:
+            i = self._pos[sha]
+            found = {k: v[i] for k, v in self._cols.items()}
+            found["committed_at"] = self._at[i]
+            found["paths_changed"] = int(found["paths_changed"])
+            found["order"] = int(found["order"])
+            self._made[sha] = found
+        return found
+
+    def __contains__(self, sha: object) -> bool:
+        return sha in self._pos
+
+    def get(self, sha: str, default=None):
+        return self[sha] if sha in self._pos else default
+
+
 class CulpritIndex:
     """``meta[sha]``: committed_at, committed_at_local, author, subject, paths_changed, order;
     ``touched``/``damaged``/``healed``/``still`` map a sha to the paths it changed, damaged, healed,
@@ -29,27 +60,24 @@ class CulpritIndex:
         self.source = result.events
         self._bursts: dict[tuple[float, float], list[list[str]]] = {}
         c = result.commits
-        self.meta: dict[str, dict] = {
-            sha: {"committed_at": at, "committed_at_local": loc, "author": a, "subject": s, "paths_changed": int(n),
-                  "order": int(o)}
-            for sha, at, loc, a, s, n, o in zip(c["sha"], c["committed_at"], c["committed_at_local"], c["author"],
-                                                 c["subject"], c["paths_changed"], c["order"])}
+        self.meta = _Meta(c)
+        self.order: dict[str, int] = dict(zip(c["sha"].tolist(), c["order"].tolist()))
         self.by_author: dict[str, list[str]] = {}
         for a, sha in zip(*c.sort_values(["committed_at", "order"])[["author", "sha"]].T.values):
             self.by_author.setdefault(a, []).append(sha)
         self._position = {a: {s: i for i, s in enumerate(shas)} for a, shas in self.by_author.items()}
         ch = result.changes[~result.changes["is_backup"]]
-        state = dict(zip(result.versions["blob"], result.versions["state"]))
+        damaged_blobs = result.versions.loc[result.versions["state"].isin(DAMAGED_STATES), "blob"]
+        was = ch["old_blob"].isin(set(damaged_blobs.tolist())).tolist()
         self.touched: dict[str, set[str]] = {}
-        self.first_old: dict[str, list[tuple[int, str, bool]]] = {}
-        for sha, path, old_blob, order in zip(ch["sha"], ch["path"], ch["old_blob"], ch["order"]):
+        self.first_old: dict[str, list[tuple[str, bool]]] = {}     # per commit: (path, damaged before it)
+        for sha, path, was_damaged in zip(ch["sha"].tolist(), ch["path"].tolist(), was):
             self.touched.setdefault(sha, set()).add(path)
-            was_damaged = bool(old_blob) and is_damaged(state.get(old_blob))
-            self.first_old.setdefault(sha, []).append((order, path, was_damaged))
+            self.first_old.setdefault(sha, []).append((path, was_damaged))
         ev = result.events
         self.damaged: dict[str, set[str]] = {}
         self.healed: dict[str, set[str]] = {}
-        for sha, path, event in zip(ev["sha"], ev["path"], ev["event"]):
+        for sha, path, event in zip(ev["sha"].tolist(), ev["path"].tolist(), ev["event"].tolist()):
             if event in DAMAGING_EVENTS:
                 self.damaged.setdefault(sha, set()).add(path)
             elif event in HEALING_EVENTS:
@@ -65,13 +93,13 @@ class CulpritIndex:
         one, the whole run within ``span_minutes`` (a longer run is split): shas, oldest first."""
         key = (window_minutes, span_minutes)
         if key not in self._bursts:
-            import pandas as pd
-
             c = result.commits.sort_values(["committed_at", "order"])
-            window, span = pd.Timedelta(minutes=window_minutes), pd.Timedelta(minutes=span_minutes)
+            window, span = int(window_minutes * 60e9), int(span_minutes * 60e9)
+            ns = pd.to_datetime(c["committed_at"], utc=True).dt.tz_localize(None).to_numpy().astype("datetime64[ns]")
+            c = c.assign(_ns=ns.astype("int64"))
             out: list[list[str]] = []
             for _, group in c.groupby(["author", "author_email"], sort=False):
-                times = group["committed_at"].tolist()
+                times = group["_ns"].tolist()
                 shas = group["sha"].tolist()
                 start = 0
                 for i in range(1, len(shas) + 1):
@@ -111,11 +139,10 @@ class CulpritIndex:
 
     def stats(self, shas: list[str]) -> dict[str, int]:
         """paths_touched, paths_damaged, paths_healed, paths_still_damaged, already_damaged of ``shas``."""
-        first: dict[str, tuple[int, bool]] = {}
-        for s in shas:
-            for order, path, was in self.first_old.get(s, ()):
-                if path not in first or order < first[path][0]:
-                    first[path] = (order, was)
+        first: dict[str, bool] = {}
+        for s in sorted(shas, key=lambda x: self.order.get(x, 0)):
+            for path, was in self.first_old.get(s, ()):
+                first.setdefault(path, was)
         return {"paths_touched": len(self.touched_by(shas)), "paths_damaged": len(self.damaged_by(shas)),
                 "paths_healed": len(self.healed_by(shas)), "paths_still_damaged": len(self.still_by(shas)),
-                "already_damaged": sum(1 for _, was in first.values() if was)}
+                "already_damaged": sum(first.values())}

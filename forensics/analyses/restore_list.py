@@ -87,7 +87,7 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
     subj = result.subjects
     tests_now_of = dict(zip(subj["path"], subj["tests"]))
     markers_now_of = dict(zip(subj["path"], subj["markers"]))
-    at_of = dict(zip(result.commits["sha"], result.commits["committed_at"]))
+    at_of = result.commits.set_index("sha")["committed_at"]
     tests_of = dict(zip(result.versions["blob"], result.versions["tests"]))
     backups = _backup_candidates(result).sort_values("order", kind="stable")
     newest_backup = {t: row for t, row in zip(backups["target"], backups.to_dict("records"))}

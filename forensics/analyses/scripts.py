@@ -133,8 +133,8 @@ def signature_fragments(result, members: dict[str, list[str]], culprit_shas: lis
 def _script_versions(result) -> dict[str, list[tuple[int, str, str]]]:
     """Every script-like path in history: [(order, sha, blob)] oldest first (blob empty when deleted)."""
     ch = result.changes[~result.changes["is_backup"]]
-    keep = [is_script_path(p) for p in ch["path"]]
-    ch = ch[keep].sort_values("order")
+    scripts = {p for p in ch["path"].unique().tolist() if is_script_path(p)}
+    ch = ch[ch["path"].isin(scripts)].sort_values("order")
     out: dict[str, list[tuple[int, str, str]]] = {}
     for path, order, sha, blob in zip(ch["path"], ch["order"], ch["sha"], ch["new_blob"]):
         out.setdefault(path, []).append((int(order), sha, blob))
