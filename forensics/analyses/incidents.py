@@ -195,8 +195,9 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
             still_roots[uf.find(still_unit[path])][root] += 1
     tree = result.subjects.set_index("path")
     tests_of = dict(zip(result.versions["blob"], result.versions["tests"]))
-    lost_of = {p: max(0, int(tests_of.get(b, 0) or 0) - int(tree.at[p, "tests"] or 0)) if b else 0
-               for p, b in zip(chains["path"], chains["last_good_blob"])}
+    tests_now = dict(zip(result.subjects["path"].tolist(), result.subjects["tests"].tolist()))
+    lost_of = {p: max(0, int(tests_of.get(b, 0) or 0) - int(tests_now.get(p, 0) or 0)) if b else 0
+               for p, b in zip(chains["path"].tolist(), chains["last_good_blob"].tolist())}
     cleared = _cleared(result, cul, comp)
     meta = result.commits.set_index("sha")
     rows, path_rows = [], []

@@ -62,9 +62,10 @@ def _backup_candidates(result) -> pd.DataFrame:
     return df
 
 
-def _first_seen(result, paths: set[str]) -> dict[tuple[str, str], object]:
-    """When each (path, blob) of ``paths`` first existed in git: the earliest commit that wrote it."""
-    ch = result.changes[(result.changes["new_blob"] != "") & result.changes["path"].isin(paths)]
+def _first_seen(result, paths: set[str], blobs: set[str]) -> dict[tuple[str, str], object]:
+    """When each (path, blob) of ``paths`` and ``blobs`` first existed in git: the earliest commit that
+    wrote it."""
+    ch = result.changes[result.changes["new_blob"].isin(blobs) & result.changes["path"].isin(paths)]
     at = result.commits.set_index("sha")["committed_at"]
     df = pd.DataFrame({"path": ch["path"].to_numpy(), "blob": ch["new_blob"].to_numpy(),
                        "at": at.reindex(ch["sha"].to_numpy()).to_numpy()})
@@ -105,7 +106,7 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
         source, backup_path = ("git" if lg_blob else "none"), ""
         if bk is not None:
             if first_seen is None:
-                first_seen = _first_seen(result, set(chains["path"]))
+                first_seen = _first_seen(result, set(chains["path"]), set(backups["blob"]))
             age = first_seen.get((c.path, bk["blob"]), bk["at"])
             if not lg_blob or (bk["blob"] != lg_blob and (pd.isna(lg_at) or age > lg_at)):
                 source = "backup"
