@@ -15,15 +15,9 @@ import pandas as pd
 
 from forensics.analyses.backups import backup_runs
 from forensics.analyses.index import CULPRIT_COLUMNS, CulpritIndex, index_of
-from forensics.analyses.scripts import link_scripts
-from forensics.engine.states import DAMAGING_EVENTS as DAMAGING
+from forensics.analyses.scripts import SCRIPT_NAME_PATTERNS, link_scripts
 
 MAIN_KINDS = ("bulk_commit", "wave", "breaker")
-# kept for callers that import it from here
-from forensics.analyses.scripts import SCRIPT_NAME_PATTERNS  # noqa: E402,F401
-
-# the old name of the index, still importable
-_Index = CulpritIndex
 
 
 def _row(kind: str, shas: list[str], index: CulpritIndex, subject: str, evidence: str,
@@ -211,4 +205,4 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
 
 
 __all__ = ["CULPRIT_COLUMNS", "MAIN_KINDS", "bulk_commits", "bursts", "waves", "churn_shas", "breakers",
-           "wave_commits", "culprit_commits", "culprits", "DAMAGING"]
+           "wave_commits", "culprit_commits", "culprits", "SCRIPT_NAME_PATTERNS"]

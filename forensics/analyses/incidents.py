@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from forensics.analyses.culprits import MAIN_KINDS, churn_shas, culprit_commits, culprits as find_culprits
+from forensics.analyses.culprits import churn_shas, culprit_commits, culprits as find_culprits
 from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS, MARKED_STATES, BROKEN_STATES
 
 INCIDENT_COLUMNS = ["incident", "first_at", "last_at", "paths_damaged", "paths_still_damaged", "root_causes",
@@ -160,30 +160,25 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         if join_minutes > 0 and t1 - t0 <= gap:
             uf.union(a, b)
     # assemble
-    comp: dict[str, dict] = defaultdict(lambda: {"damage": [], "starts": Counter(), "masks": Counter(),
+    comp: dict[str, dict] = defaultdict(lambda: {"starts": Counter(), "masks": Counter(),
                                                  "surfaces": Counter(), "heals": Counter(), "paths": set(),
                                                  "still": set(), "unit_paths": defaultdict(set), "times": [],
-                                                 "commit_paths": defaultdict(set),
-                                                 "mask_paths": set(), "surface_paths": set(),
-                                                 "keys": set()})
+                                                 "commit_paths": defaultdict(set)})
     for u, sha, path, key in damage:
         c = comp[uf.find(u)]
         c["unit_paths"][u].add(key)
         c["commit_paths"][sha].add(path)
         c["paths"].add(path)
-        c["keys"].add(key)
         c["times"].append(at_of[sha])
     for sha, path in starts:
         comp[uf.find(unit(sha))]["starts"][sha] += 1
     for u, sha, path in masks:
         c = comp[uf.find(u)]
         c["masks"][sha] += 1
-        c["mask_paths"].add(path)
         c["times"].append(at_of[sha])
     for u, sha, path in surfaces:
         c = comp[uf.find(u)]
         c["surfaces"][sha] += 1
-        c["surface_paths"].add(path)
         c["times"].append(at_of[sha])
     for u, sha, path in heals:
         comp[uf.find(u)]["heals"][sha] += 1
@@ -305,4 +300,4 @@ def incidents(result, culprits: pd.DataFrame | None = None, **options) -> pd.Dat
     return build_story(result, culprits, **options).incidents
 
 
-__all__ = ["INCIDENT_COLUMNS", "Story", "build_story", "incidents", "MAIN_KINDS"]
+__all__ = ["INCIDENT_COLUMNS", "Story", "build_story", "incidents"]
