@@ -63,12 +63,52 @@ def child(repo: str, cache: str) -> None:
                       "summary_lines": len([ln for ln in text.splitlines() if ln.strip()])}))
 
 
+BEFORE_CHILD = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from forensics import scan
+from forensics.analyses.blast import blast_radius
+from forensics.analyses.culprits import culprits
+from forensics.analyses.restore_list import restore_list
+from forensics.analyses.summary import summarize
+result = scan(sys.argv[2], cache=sys.argv[3], progress=False)
+t, cpu = time.perf_counter(), time.process_time()
+cul = culprits(result)
+lines = summarize(result, cul, result.chains())
+blast_radius(result)
+restore_list(result)
+print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - cpu, "culprit_rows": len(cul),
+                  "script_rows": int((cul["kind"] == "script").sum()), "summary_lines": len(lines)}))
+"""
+
+
+def before(rev: str, repo: Path, data: Path) -> dict:
+    """The same analyses (culprits, summary, blast radius, restore list: there were no incidents) with
+    the code of an older revision of this repository, on its own cached scan."""
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], check=True,
+                                 capture_output=True).stdout
+        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        cache = str(data / f"cache-{rev}")
+        subprocess.run([PY, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from forensics import scan; "
+                        "scan(sys.argv[2], cache=sys.argv[3], progress=False)", tmp, str(repo), cache],
+                       check=True, cwd=tmp)
+        out = subprocess.run([PY, "-c", BEFORE_CHILD, tmp, str(repo), cache], capture_output=True, text=True,
+                             check=True, cwd=tmp).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]), rev=rev)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(ROOT / "data" / "bench_story"))
     ap.add_argument("--scale", type=int, default=7, help="simulator scale (7: about 12,000 commits)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    ap.add_argument("--before", metavar="REV", help="also measure the analyses with the code of REV (once)")
     ap.add_argument("--child", nargs=2, metavar=("REPO", "CACHE"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -92,11 +132,12 @@ def main() -> None:
         print(f"  run {i + 1}: analyses {total:.2f} s", file=sys.stderr, flush=True)
     if runs[0]["commits"] < 10_000:
         raise SystemExit(f"the history has {runs[0]['commits']} commits; use a larger --scale (>= 10,000 needed)")
-    write_section(Path(a.out), a.scale, runs)
+    old = before(a.before, repo, data) if a.before else None
+    write_section(Path(a.out), a.scale, runs, old)
     print(Path(a.out).read_text().split(SECTION, 1)[1])
 
 
-def write_section(out: Path, scale: int, runs: list[dict]) -> None:
+def write_section(out: Path, scale: int, runs: list[dict], old: dict | None = None) -> None:
     med = {k: statistics.median(r["times"][k] for r in runs) for k in STEPS}
     totals = [sum(v for k, v in r["times"].items() if k != "load cached scan") for r in runs]
     total = statistics.median(totals)
@@ -117,6 +158,11 @@ def write_section(out: Path, scale: int, runs: list[dict]) -> None:
               f"{max(r['load'] for r in runs):.1f} on {os.cpu_count()} cores): wall times vary with it, CPU "
               f"seconds much less.", "",
               f"Target: analyses together ≤ {TARGET_SECONDS:.0f} s: {'met' if total <= TARGET_SECONDS else 'NOT met'}.", ""]
+    if old:
+        lines += [f"Before (the code of `{old['rev']}`, one run, same machine and cached scan): culprits, summary, "
+                  f"blast radius and restore list took {old['wall']:.1f} s ({old['cpu']:.1f} CPU seconds), with "
+                  f"{old['culprit_rows']:,} culprit rows ({old['script_rows']:,} script rows) and a summary of "
+                  f"{old['summary_lines']:,} lines.", ""]
     text = out.read_text() if out.exists() else "# Benchmark results\n"
     if SECTION in text:
         head, rest = text.split(SECTION, 1)

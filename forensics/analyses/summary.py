@@ -139,6 +139,7 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
             moved.append("**healed by** " + _phrase(names.grouped(r.healers, r.healer_paths, 1),
                                                     "(healed or deleted {paths})"))
         if moved:
+            moved[0] = "**" + moved[0][2].upper() + moved[0][3:]
             block.append("- " + "; ".join(moved) + ".")
         cleared = []
         for sha in r.cleared.split()[:2]:
