@@ -442,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks "
-                   "(realistic: about 1,600 commits per unit of scale)")
+                   "(realistic: about 1,750 commits per unit of scale)")
     p.add_argument("--preset", choices=("demo", "realistic"), default="demo",
                    help="demo: the small demo incident (default); realistic: a noisy history with three incidents")
     p.add_argument("--force", action="store_true", help="replace an existing DIR")

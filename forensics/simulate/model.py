@@ -99,6 +99,8 @@ class Model:
     verify: Any = None
     verified: int = 0
     checked: set = field(default_factory=set)   # blobs compile() already checked (with ``verify``)
+    # per live branch: every path changed on any branch since it was created (what a merge must look at)
+    dirty: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.now = self.start
@@ -138,6 +140,7 @@ class Model:
         self.trees[name] = dict(self.trees[from_branch])
         self.heads[name] = self.heads[from_branch]
         self.bases[name] = dict(self.trees[from_branch])
+        self.dirty[name] = set()
 
     def commit(self, branch: str, author: str, message: str, ops: list[tuple], minutes: float | None = None,
                role: str = "") -> int:
@@ -189,7 +192,12 @@ class Model:
         idx = len(self.commits)
         ours, theirs, base = self.trees[into], self.trees[from_branch], self.bases[from_branch]
         merged = dict(ours)
-        for path in sorted(set(theirs) | set(base)):
+        # only paths changed since the branch point can differ between ours, theirs and the base
+        if from_branch in self.dirty:
+            candidates = self.dirty[from_branch] | set(resolutions)
+        else:
+            candidates = set(theirs) | set(base) | set(ours)
+        for path in sorted(candidates):
             b, t, o = base.get(path), theirs.get(path), ours.get(path)
             if t is b:
                 continue
@@ -204,13 +212,15 @@ class Model:
             merged[path] = self._version(path, model, idx, "M", ours[path])
         fast: list[tuple[str, str, bytes | None]] = []
         changes: list[tuple[str, str, str, tuple[str, ...]]] = []
-        for path in sorted(set(merged) | set(ours)):
+        for path in sorted(candidates):
             m, o = merged.get(path), ours.get(path)
+            if m is None and o is None:
+                continue
             if m is not None and o is not None and m.blob == o.blob:
                 continue
             fast.append(("D", path, None) if m is None else ("M", path, m.data))
         n_changed = 0
-        for path in sorted(set(merged) | set(ours) | set(theirs)):
+        for path in sorted(candidates):
             m = merged.get(path)
             mb = m.blob if m else None
             if all(mb != (p.blob if p else None) for p in (ours.get(path), theirs.get(path))):
@@ -230,6 +240,11 @@ class Model:
                                    fast, changes, n_changed, role))
         self.trees[branch] = tree
         self.heads[branch] = idx
+        for name in list(self.dirty):
+            if name not in self.bases:      # a branch its builder dropped after merging it
+                del self.dirty[name]
+            else:
+                self.dirty[name].update(op[1] for op in fast)
 
     def tag(self, name: str) -> None:
         head = self.heads["main"]

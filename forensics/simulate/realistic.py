@@ -28,8 +28,9 @@ Twelve weeks of a noisy repository, built with the demo's model (every version c
   says "tests" and pytest marker descriptions.
 
 The truth manifest's extra sections are documented in :mod:`forensics.simulate.realistic_truth`.
-Sizes: about 1,600 commits and 600 Python paths at scale 1; commits and paths grow linearly with
-``--scale`` (scale 10: about 16,000 commits).
+Sizes: about 1,900 commits and 745 Python paths at scale 1 (about 10 s of CPU); commits and paths grow
+linearly with ``--scale`` (scale 10: about 17,500 commits, 6,900 Python paths, 85 s of CPU). The story's
+dates do not move with the scale (a check refuses to run it more than three hours late).
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from forensics.simulate.content import RawFile, SrcModule
-from forensics.simulate.model import Model
+from forensics.simulate.model import AUTHORS, Model
+from forensics.simulate.realistic_ci import ci_files
 from forensics.simulate.realistic_content import (BULK_WS_SCRIPT, CODE, FIXER_SCRIPT, MASKED, MIGRATE_SCRIPT,
                                                   PYPROJECT, SURFACED, UNIFIED_RUNNER, WRAP_SCRIPT, GenModule,
                                                   RealTest, script_text)
@@ -209,9 +211,17 @@ class Realistic:
         at(UNMASK_AT, self.sed_unmask)
         at(UNMASK_AT + timedelta(minutes=1), lambda: self.m.tag("sim/after-unmask"))
         at(SNAPSHOT_2_AT, lambda: self.snapshot("backups/2025-10-07"))
-        self.schedule_noise(at)
-        for when, _, fn in sorted(actions, key=lambda a: (a[0], a[1])):
+        n_story = len(actions)
+
+        def noise(when: datetime, fn: Callable[[], None]) -> None:
+            actions.append((when, next(seq), fn))
+
+        self.schedule_noise(noise)
+        for when, order, fn in sorted(actions, key=lambda a: (a[0], a[1])):
             self._at(when)
+            assert self.m.now is not None
+            if order < n_story and self.m.now - when > timedelta(hours=3):
+                raise AssertionError(f"the story runs {self.m.now - when} late: too much noise before {when}")
             fn()
         self.m.realistic = {**self.story, "pre": self.pre, "post": self.post}  # type: ignore[attr-defined]
         return self.m
@@ -277,8 +287,6 @@ class Realistic:
         self.story["pinned"] = {"e2e_node": e2e, "mc_top": sorted(op[1] for op in ops if op[1].count("/") == 2
                                                                     and op[1].startswith("tests/mission_critical/"))[0]}
         node_id = f"{e2e}::{e2e_mod.class_name}::{e2e_mod.methods[0]}"
-        from forensics.simulate.realistic_ci import ci_files
-
         files, jobs = ci_files(node_id)
         self.story["ci_jobs"] = jobs
         for path, text in files.items():
@@ -324,7 +332,7 @@ class Realistic:
         elif roll < 0.905:
             self.ordinary_break_and_heal(who)
         else:
-            scripts = sorted(p for p, f in self.files.items() if p in self.story["scripts_added"])
+            scripts = self.story["scripts_added"]      # never moved or deleted
             if scripts:
                 p = rng.choice(scripts)
                 name, subject, rev = self.files[p].meta["script"]
@@ -349,11 +357,11 @@ class Realistic:
         for p in picks[:2]:
             mods[p] = self.files[p].edited(f"test_feature_{self._n()}")
             self._commit(who, f"Extend {p.rsplit('/', 1)[1]}", [("put", p, mods[p])], branch=name,
-                         minutes=rng.randint(10, 40))
+                         minutes=rng.randint(2, 8))
         other = picks[2]
         self._commit(rng.choice(HUMANS), f"Hotfix in {other.rsplit('/', 1)[1]}",
-                     [("put", other, self.files[other].edited(f"test_hotfix_{self._n()}"))], minutes=rng.randint(5, 30))
-        m.merge("main", name, who, f"Merge pull request #{self._n()} from netra/{name}", {}, minutes=rng.randint(10, 60))
+                     [("put", other, self.files[other].edited(f"test_hotfix_{self._n()}"))], minutes=rng.randint(2, 8))
+        m.merge("main", name, who, f"Merge pull request #{self._n()} from netra/{name}", {}, minutes=rng.randint(2, 12))
         self.files.update(mods)
         del m.trees[name], m.heads[name], m.bases[name]
 
@@ -392,8 +400,14 @@ class Realistic:
             for p in picks:
                 f = self.files[p]
                 ops.append(("put", p, f.imports_rewritten() if isinstance(f, RealTest) else replace(f, revision=f.revision + 1)))
-            self._commit(rng.choice(HUMANS), "Rewrite test imports to the new fixtures package (isort)", ops,
-                         role="bulk_imports")
+            message = "Rewrite test imports to the new fixtures package (isort)"
+            named = [p for p in self.story["scripts_added"] if p.startswith("scripts/maintenance/fix_")]
+            if named and "windows_path" not in self.story:
+                # run from a Windows checkout: the message names the script with backslashes
+                message = f"Rewrite test imports (python {named[0].replace('/', chr(92))})"
+            idx = self._commit(rng.choice(HUMANS), message, ops, role="bulk_imports")
+            if message.startswith("Rewrite test imports (python"):
+                self.story["windows_path"] = {"commit": idx, "script": named[0]}
             return
         ops = []
         for p in picks:
@@ -477,8 +491,6 @@ class Realistic:
 
     def _backup_run(self, who: str, paths: list[str], first: datetime, message: str, role: str) -> None:
         """One commit of ``PATH.backup_YYYYmmdd_HHMMSS`` copies whose suffixes span 30 consecutive seconds."""
-        from forensics.simulate.model import AUTHORS
-
         tz = AUTHORS[who].tz
         ops, stamps = [], []
         for i, p in enumerate(sorted(paths)):
@@ -500,11 +512,10 @@ class Realistic:
 
     def bulk_ws_script(self) -> None:
         """Most test files rewritten, none damaged; a backup run over 30 s minutes before the commit."""
-        from forensics.simulate.model import AUTHORS
-
         touched = self.tests(lambda p, f: f.uses_ws and not f.ws_rewritten)
         tz = AUTHORS["frank"].tz
-        first = BULK_WS_AT - timedelta(minutes=4)
+        assert self.m.now is not None
+        first = self.m.now - timedelta(minutes=4)
         ops: list[tuple] = [("put", BULK_WS_PATH, RawFile(BULK_WS_SCRIPT.encode()))]
         stamps = []
         for i, p in enumerate(touched):

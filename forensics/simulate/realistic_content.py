@@ -214,12 +214,12 @@ class GenModule:
         return replace(self, build=self.build + 1, broken=broken, marked=marked)
 
 
-SCRIPT_VERBS = {"fix": "Fix", "check": "Check", "validate": "Validate", "run": "Run"}
+_VERB_TITLES = {"fix": "Fix", "check": "Check", "validate": "Validate", "run": "Run"}
 
 
 def script_text(name: str, subject: str, revision: int = 0) -> bytes:
     """A small, healthy, script-like file (``fix_*.py``, ``check_*.py``, ...): no marker, no placeholder."""
-    verb = SCRIPT_VERBS.get(name.split("_", 1)[0], "Run")
+    verb = _VERB_TITLES.get(name.split("_", 1)[0], "Run")
     return (f'"""{verb} {subject.replace("_", " ")} ({name}.py), revision {revision}."""\n'
             "import sys\n\n\n"
             "def main(argv):\n"

@@ -14,19 +14,26 @@ rules). ``truth.json`` holds the demo's sections (``events``, ``states`` at ever
   with a damaging event in them; ``paths_still_damaged`` their paths still damaged at HEAD (HEAD
   names); ``tests_lost`` sum over those of tests at the last good version minus tests now.
   ``group``: damage chains join incidents, so C (its chains start at A's breakers and wave) belongs to
-  A's group.
+  A's group. ``first_at``/``last_at``: the incident's own commits; ``chains_first_at``/
+  ``chains_last_at``: the span of the episodes through them.
 - ``incident_groups``: what ``forensics incidents`` should find: the incidents joined through shared
   episodes, same fields, ``members`` (labels), ``rank`` (1 = most paths still damaged at HEAD).
-- ``fixer_script``: ``{path, added_in, wave, wave_first_at, wave_last_at, mentions}``: the script whose
-  source holds the marker text and both placeholders, and the SHAs of the wave that ran it.
+- ``fixer_script``: ``{path, added_in, wave, wave_first_at, wave_last_at, mentions, rewrites}``: the
+  script whose source holds the marker text and both placeholders, the SHAs of the wave that ran it,
+  and the line rewrites it applies (``prefix``, ``substitution`` with a ``before`` regex, ``reindent``);
+  it also re-indents the helper's dict items (8 -> 12 spaces) and inserts blank lines in every file.
 - ``cleared_suspects``: every commit with 50 or more changed paths and no damaging event, plus the
   bulk import script: ``{sha, kind, subject, author, touched, damaged (0), healed, already_damaged,
   script}``; ``touched`` counts changed in-scope ``*.py`` paths (backups excluded).
 - ``silent_paths``: path at HEAD -> its placeholder lines, for paths that compile, carry no marker
   and carry placeholder lines (healthy by markers and compile). ``placeholder_paths``: every path at
-  HEAD with placeholder lines outside marker lines, ``{state, lines}`` (silent ones included). The
-  placeholders (``"formatted_string"``, ``[item for item in []]``) occur in no file before incident A;
-  the fixer script itself mentions them in string constants and is not listed.
+  HEAD with placeholder lines outside marker lines, ``{state, lines, brought_by, surfaced_by}`` (silent
+  ones included; ``brought_by``: the wave commit that wrote the placeholders, ``surfaced_by``: the
+  commit that stripped their markers). The
+  placeholders (``"formatted_string"``, ``[item for item in []]``) occur in no file before incident A.
+  ``placeholder_mentions``: path -> lines of files that were written with the placeholder text rather
+  than rewritten to it (the fixer script's string constants): a hunt that reports them reports a
+  mention, not damage.
 - ``churn_bursts``: ``{author, commits, first_at, last_at, damaged, healed, still_damaged}``.
 - ``backup_runs``: ``{sha, first_suffix, last_suffix, copies, author_tz}``; ``snapshots``:
   ``{sha, directory, copies}``.
@@ -38,6 +45,8 @@ rules). ``truth.json`` holds the demo's sections (``events``, ``states`` at ever
   tests``, or ``unknown`` (a custom runner script).
 - ``scripts``: script-like files (``fix_*``, ``check_*``, ``validate_*``, ``run_*``) at HEAD.
 - ``bulk_commits``: count of commits with 50 or more changed paths.
+- ``windows_path``: ``{sha, script, as_written}``: a bulk commit (damaging nothing) whose message names an
+  existing script the Windows way (backslashes for slashes); a table must show it unmangled.
 """
 from __future__ import annotations
 
@@ -48,9 +57,16 @@ from typing import Any
 
 from forensics.simulate.model import AUTHORS, Model, is_subject
 from forensics.simulate.realistic_ci import PYTHON_FILES, TESTPATHS
-from forensics.simulate.realistic_content import RealTest
+from forensics.simulate.realistic_content import CODE, PLACEHOLDERS, SURFACED, RealTest
 
 DAMAGING = ("broke", "marked", "added_damaged")
+# what the fixer does to one line (realistic_content.RealTest._fixed), compounded on commented lines
+FIXER_REWRITES = [
+    {"kind": "prefix", "after": "# REMOVED_SYNTAX_ERROR: "},
+    {"kind": "substitution", "before": r'f"[^"]*"', "after": '"formatted_string"'},
+    {"kind": "substitution", "before": r"\[[^\]]+ for [^\]]+\]", "after": "[item for item in []]"},
+    {"kind": "reindent", "before": "8 spaces or more (commented class bodies)", "after": "4 spaces fewer"},
+]
 STORY = {"A": ("breaker", "fixer"), "B": ("style_break", "style_heal"), "C": ("sed_unmask",)}
 NAMES = {"A": "SSOT migration breaks test classes; the auto-fixer wave comments them out",
          "B": "line-wrapping style commit leaves assertions open",
@@ -169,8 +185,11 @@ def incidents(model: Model, shas: dict[int, str], truth: dict[str, Any]) -> tupl
     for lab, roles in STORY.items():
         own = {i for i, r in role_of.items() if r in roles}
         mine = [ep for ep in eps if any(i in own for i, _, _ in ep.steps)]
-        story.append({"name": NAMES[lab], "label": lab, "commits": [shas[i] for i in sorted(own)],
-                      **_summarise(mine, own, model, shas, chains)})
+        summary = _summarise(mine, own, model, shas, chains)
+        summary["chains_first_at"], summary["chains_last_at"] = summary["first_at"], summary["last_at"]
+        summary["first_at"] = _iso(min(model.commits[i].when for i in own))
+        summary["last_at"] = _iso(max(model.commits[i].when for i in own))
+        story.append({"name": NAMES[lab], "label": lab, "commits": [shas[i] for i in sorted(own)], **summary})
     groups: dict[str, list[str]] = defaultdict(list)
     for lab in STORY:
         groups[find(lab)].append(lab)
@@ -205,12 +224,14 @@ def _glob_rx(glob: str) -> re.Pattern[str]:
     return re.compile(out + r"\Z")
 
 
-def _collected(paths: list[str], node_ids: list[str], head: dict[str, Any]) -> list[str]:
+def _collected(paths: list[str], ignore: list[str], head: dict[str, Any]) -> list[str]:
+    """What pytest collects: explicit files as given, ``python_files`` under directories (``testpaths``
+    when no path is given), nothing under an ``--ignore`` path."""
     names = [_glob_rx(p) for p in PYTHON_FILES]
     roots = paths or list(TESTPATHS)
     out = set()
     for p in head:
-        if not is_subject(p):
+        if not is_subject(p) or any(p == i or p.startswith(i.rstrip("/") + "/") for i in ignore):
             continue
         for r in roots:
             if p == r or (p.startswith(r.rstrip("/") + "/") and any(n.match(p.rsplit("/", 1)[1]) for n in names)):
@@ -232,7 +253,7 @@ def ci(model: Model, truth: dict[str, Any]) -> list[dict[str, Any]]:
         if any(r["kind"] == "script" for r in job["runs"]):
             row.update(collects=[], broken=0, marked=0, tests_lost=0, verdict="unknown")
         else:
-            collects = sorted({p for r in job["runs"] for p in _collected(r["paths"], r["node_ids"], head)})
+            collects = sorted({p for r in job["runs"] for p in _collected(r["paths"], r.get("ignore", []), head)})
             broken = [p for p in collects if not head[p].compiles]
             marked = [p for p in collects if head[p].markers > 0]
             lost = sum(getattr(head[p].model, "tests_commented", 0) for p in marked)
@@ -241,6 +262,27 @@ def ci(model: Model, truth: dict[str, Any]) -> list[dict[str, Any]]:
             row.update(collects=collects, broken=len(broken), marked=len(marked), tests_lost=lost, verdict=verdict)
         rows.append(row)
     return rows
+
+
+def _has_placeholders(m: Any) -> bool:
+    return isinstance(m, RealTest) and (m.class_mode != CODE or (m.funcs_mode != CODE and m.funcs_n > 0))
+
+
+def _surfaced(m: Any) -> bool:
+    return isinstance(m, RealTest) and SURFACED in (m.class_mode, m.funcs_mode)
+
+
+def _placeholder_history(v: Any) -> tuple[int, int | None]:
+    """The commits that wrote a path's placeholders (the fixer) and that left them as code (the unmask),
+    walking its lineage back (renames and branches included) while the placeholders are there."""
+    brought, surfaced, cur = v.commit, None, v
+    while cur is not None and _has_placeholders(cur.model):
+        prev = cur.prev
+        if _surfaced(cur.model) and (prev is None or not _surfaced(prev.model)):
+            surfaced = cur.commit
+        brought = cur.commit
+        cur = prev
+    return brought, surfaced
 
 
 def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -> dict[str, Any]:
@@ -267,13 +309,21 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
                         "already_damaged": sum(1 for p, _, _ in subj if pre.get(c.index, {}).get(p) not in
                                                (None, "healthy")),
                         "script": script})
-    silent, placeholder = {}, {}
+    silent, placeholder, mentions = {}, {}, {}
     for p, v in sorted(head.items()):
-        if not is_subject(p) or not isinstance(v.model, RealTest):
+        if not is_subject(p):
+            continue
+        if not isinstance(v.model, RealTest):
+            text = v.data.decode("utf-8", "replace").splitlines()
+            found = [ln for ln in text if any(ph in ln for ph in PLACEHOLDERS)]
+            if found:
+                mentions[p] = found
             continue
         lines = v.model.placeholder_lines()
         if lines:
-            placeholder[p] = {"state": v.state, "lines": lines}
+            brought, surfaced = _placeholder_history(v)
+            placeholder[p] = {"state": v.state, "lines": lines, "brought_by": shas[brought],
+                              "surfaced_by": shas[surfaced] if surfaced is not None else None}
             if v.state == "healthy":
                 silent[p] = lines
     churn = []
@@ -292,10 +342,12 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
         "fixer_script": {"path": "scripts/fix_syntax_errors.py", "added_in": shas[added],
                          "wave": [shas[i] for i in wave], "wave_first_at": _iso(commits[wave[0]].when),
                          "wave_last_at": _iso(commits[wave[-1]].when),
-                         "mentions": ["# REMOVED_SYNTAX_ERROR: ", '"formatted_string"', "[item for item in []]"]},
+                         "mentions": ["# REMOVED_SYNTAX_ERROR: ", '"formatted_string"', "[item for item in []]"],
+                         "rewrites": FIXER_REWRITES},
         "cleared_suspects": cleared,
         "silent_paths": silent,
         "placeholder_paths": placeholder,
+        "placeholder_mentions": mentions,
         "churn_bursts": churn,
         "backup_runs": [{"sha": shas[r["commit"]], **{k: v for k, v in r.items() if k != "commit"}}
                         for r in story["backup_runs"]],
@@ -304,6 +356,8 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
         "ci": ci(model, truth),
         "scripts": scripts,
         "bulk_commits": sum(1 for c in commits if c.paths_changed >= 50),
+        "windows_path": {"sha": shas[story["windows_path"]["commit"]], "script": story["windows_path"]["script"],
+                         "as_written": story["windows_path"]["script"].replace("/", "\\")},
         "sets": {"wave_missed": story["wave"]["missed"], "wave_overreach": story["wave"]["overreach"],
                  "pinned": story["pinned"]},
     }

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
+from conftest import run_cli
 
 from forensics.simulate import simulate
 from forensics.simulate.model import is_subject
@@ -73,6 +74,14 @@ def test_it_is_big_and_noisy_enough(truth):
     assert len(truth["scripts"]) >= 200
     names = {p.rsplit("/", 1)[1].split("_", 1)[0] for p in truth["scripts"]}
     assert {"fix", "check", "validate", "run"} <= names
+
+
+def test_a_bulk_commit_names_its_script_the_windows_way(truth):
+    win = truth["windows_path"]
+    subject = _git(truth["repo"], "log", "-1", "--format=%s", win["sha"]).strip()
+    assert win["as_written"] in subject and "\\" in win["as_written"]
+    assert win["script"] in truth["scripts"]
+    assert win["sha"] in {c["sha"] for c in truth["cleared_suspects"]}
 
 
 def test_the_git_tree_at_head_is_the_truths(truth):
@@ -140,7 +149,13 @@ def test_every_silent_path_compiles_carries_its_placeholders_and_no_marker(truth
         assert lines and all(ln in text.splitlines() for ln in lines)
         assert truth["states"]["HEAD"][path] == "healthy"
     assert set(silent) <= set(truth["placeholder_paths"])
+    # the fixer script mentions the placeholders in string constants: recorded apart, not as damage
+    assert set(truth["placeholder_mentions"]) == {truth["fixer_script"]["path"]}
     assert any(v["state"] == "broken" for v in truth["placeholder_paths"].values())
+    wave, unmask = set(truth["fixer_script"]["wave"]), truth["roles"]["sed_unmask"][0]
+    for path, info in truth["placeholder_paths"].items():
+        assert info["brought_by"] in wave, path
+        assert info["surfaced_by"] == unmask or (info["surfaced_by"] is None and info["state"] != "healthy"), path
 
 
 def test_backup_runs_span_thirty_consecutive_seconds_and_snapshots_hold_copies(truth):
@@ -185,7 +200,14 @@ def test_ci_jobs_cover_every_verdict(truth):
     assert "# Integration tests are informational" in text
     assert "ssot: Single Source of Truth pattern tests" in _show(truth["repo"], "HEAD", "pyproject.toml").decode()
     all_mc = jobs[("mission-critical.yml", "mission-critical-all")]
-    assert any(p.count("/") == 2 for p in all_mc["collects"])      # `**/` also matches zero directories
+    assert any(p.count("/") == 2 for p in all_mc["collects"])      # tests/mission_critical/test_*.py too
+    assert not any(p.startswith("tests/mission_critical/core/") for p in all_mc["collects"])   # --ignore
+    # the `tests/mission_critical/**/*.py` filter also matches files directly in tests/mission_critical
+    mc = jobs[("mission-critical.yml", "mission-critical")]
+    direct = [p for p in truth["states"]["HEAD"] if p.startswith("tests/mission_critical/") and p.count("/") == 2]
+    below = [p for p in truth["states"]["HEAD"] if p.startswith("tests/mission_critical/") and p.count("/") == 3]
+    websocket = [p for p in truth["states"]["HEAD"] if p.startswith("src/app/websocket/")]
+    assert direct and mc["trigger_paths"] == len(direct) + len(below) + len(websocket)
 
 
 def test_the_scan_finds_every_event_of_every_commit(truth, scanned):
@@ -208,3 +230,9 @@ def test_the_scan_sees_the_states_and_tests_at_head(truth, scanned):
     subjects = scanned.subjects
     assert dict(zip(subjects["path"], subjects["state"])) == truth["states"]["HEAD"]
     assert dict(zip(subjects["path"], subjects["tests"])) == truth["tests_at_head"]
+
+
+def test_an_unknown_preset_is_refused_with_one_line(tmp_path):
+    done = run_cli("simulate", str(tmp_path / "x"), "--preset", "nope")
+    assert done.returncode == 2 and "preset" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x").exists()
