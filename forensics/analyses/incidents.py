@@ -207,7 +207,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         starts_c = c["starts"] + Counter()
         # root causes ranked by the damage episodes they began (paths), then by today's damage
         rc_rank = sorted(set(starts_c) | set(still_roots[root]),
-                         key=lambda s: (-starts_c[s], -still_roots[root][s], order_of.get(s, 0)))
+                         key=lambda s: (-starts_c[s], order_of.get(s, 0)))
         maskers = _ranked(c["masks"], order_of)
         surfacers = _ranked(c["surfaces"], order_of)
         healers = _ranked(c["heals"], order_of)

@@ -201,7 +201,8 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
                     (p for p in sorted(all_paths) if p.endswith("/" + name) or p == name.replace("\\", "/")), "")
                 path = known or name
                 hit = _as_of(versions.get(path, []), order)
-                add(path, "message", "named in message", hit[0] if hit else "")
+                add(path, "message", "named in message" + (f" as {name!r}" if name != path else ""),
+                    hit[0] if hit else "")
         for s in shas:
             for path in sorted(index.touched.get(s, ())):
                 if path in all_paths and is_fixer_name(path):

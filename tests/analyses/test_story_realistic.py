@@ -70,10 +70,23 @@ def test_no_script_row_without_evidence_and_no_bystander_linked(realistic, story
     assert scr.groupby("linked_to").size().max() <= 3
     main = story.culprits[story.culprits["kind"].isin(MAIN_KINDS)].set_index("sha")
     for row in scr.itertuples(index=False):
-        named = row.subject in main.loc[row.linked_to, "subject"]
+        message = main.loc[row.linked_to, "subject"]
+        named = "named in message" in row.evidence and (row.subject in message
+                                                        or row.subject.replace("/", "\\") in message)
         assert named or "source has" in row.evidence or "same commit" in row.evidence, row
-    bystanders = set(realistic["scripts"]) - {realistic["fixer_script"]["path"]}
+    windows = realistic["windows_path"]
+    bystanders = set(realistic["scripts"]) - {realistic["fixer_script"]["path"], windows["script"]}
     assert not bystanders & set(scr["subject"])
+
+
+def test_a_script_named_the_windows_way_is_shown_as_written(realistic, story):
+    windows = realistic["windows_path"]
+    cul = story.culprits
+    bulk = cul[(cul["kind"] == "bulk_commit") & (cul["sha"] == windows["sha"])].iloc[0]
+    assert windows["as_written"] in bulk["subject"] and bulk["paths_damaged"] == 0
+    link = cul[(cul["kind"] == "script") & (cul["linked_to"] == windows["sha"])].iloc[0]
+    assert link["subject"] == windows["script"] and bulk["scripts"] == windows["script"]
+    assert link["evidence"] == f"named in message as {windows['as_written']!r}"
 
 
 def test_backup_runs_and_snapshots_are_one_set_each(realistic, story):
