@@ -17,9 +17,10 @@ def path_table(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2) 
     """Every path in scope at the revision with its directory, tier, state, tests now and at its last
     good version (the same number for healthy paths), and marker lines."""
     subj = result.subjects[["path", "state", "tests", "markers", "blob"]].copy()
-    chains = result.chains().set_index("path")
+    chains = result.chains()
     tests_of = dict(zip(result.versions["blob"], result.versions["tests"]))
-    lg = subj["path"].map(lambda p: chains.at[p, "last_good_blob"] if p in chains.index else "")
+    last_good = dict(zip(chains["path"], chains["last_good_blob"]))
+    lg = [last_good.get(p, "") for p in subj["path"]]
     subj["tests_last_good"] = [int(tests_of.get(b, t)) if b else int(t) if s == "healthy" else 0
                                for b, t, s in zip(lg, subj["tests"], subj["state"])]
     subj["directory"] = subj["path"].map(lambda p: directory_of(p, depth))
@@ -67,16 +68,15 @@ def blast_radius(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2
     pt = pt.assign(lost=(pt["tests_last_good"] - pt["tests"]).where(pt["damaged"], 0).clip(lower=0),
                    marker_lines=pt["markers"].where(pt["damaged"], 0))
 
-    def roll(g: pd.DataFrame) -> pd.Series:
-        return pd.Series({"paths": len(g), "damaged": int(g["damaged"].sum()),
-                          "tests_now": int(g["tests"].sum()), "tests_last_good": int(g["tests_last_good"].sum()),
-                          "tests_lost": int(g["lost"].sum()), "marker_lines": int(g["marker_lines"].sum()),
-                          "tier_label": g["tier_label"].iloc[0], "touched": int(g["touched"].sum())})
-
     if not len(pt):
         return pd.DataFrame(columns=BLAST_COLUMNS)
-    by_dir = pt.groupby(["directory", "tier"], sort=True).apply(roll, include_groups=False).reset_index()
-    total = pt.groupby("tier", sort=True).apply(roll, include_groups=False).reset_index().assign(directory="*")
+    agg = {"paths": ("path", "size"), "damaged": ("damaged", "sum"), "tests_now": ("tests", "sum"),
+           "tests_last_good": ("tests_last_good", "sum"), "tests_lost": ("lost", "sum"),
+           "marker_lines": ("marker_lines", "sum"), "tier_label": ("tier_label", "first"),
+           "touched": ("touched", "sum")}
+    pt = pt.assign(tests=pt["tests"].fillna(0).astype("int64"), marker_lines=pt["marker_lines"].fillna(0).astype("int64"))
+    by_dir = pt.groupby(["directory", "tier"], sort=True).agg(**agg).reset_index()
+    total = pt.groupby("tier", sort=True).agg(**agg).reset_index().assign(directory="*")
     out = pd.concat([total, by_dir], ignore_index=True)
     for col in ("paths", "damaged", "tests_now", "tests_last_good", "tests_lost", "marker_lines", "touched"):
         out[col] = out[col].astype("int64")

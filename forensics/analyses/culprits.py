@@ -1,314 +1,212 @@
-"""Culprits: bulk commits, waves, the scripts behind them, and backup sets.
+"""Culprits: bulk commits, waves (bursts), churn, other breakers, the scripts behind them (by evidence
+only), and backup runs.
 
 Touched, damaged and healed are always counted apart (CONTRACT): a culprit *touched* the paths in
 scope it changed, *damaged* those that got ``broke``, ``marked`` or ``added_damaged`` in its commits,
 and *healed* those that got ``healed`` or ``unmarked``. ``already_damaged`` counts touched paths that
-were damaged before it touched them.
+were damaged before it touched them; ``paths_still_damaged`` counts the paths damaged at the revision
+whose damage chain passes through it. Main culprits are ranked by ``paths_still_damaged``.
 """
 from __future__ import annotations
 
-import fnmatch
-import os
-import re
 from datetime import datetime, timedelta
 
 import pandas as pd
+
 from forensics.errors import BadOption
-from forensics.engine.states import DAMAGING_EVENTS as DAMAGING, HEALING_EVENTS as HEALING, is_damaged
 
-CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_changed", "paths_damaged",
-                   "paths_healed", "scripts", "last_sha", "commits", "paths_touched", "already_damaged",
-                   "reason", "linked_to"]
-SCRIPT_NAME_PATTERNS = ("bulk_*", "fix_*", "*fixer*", "migrate_*", "restore_*", "repair_*", "*_fix_*")
-_SCRIPT_IN_MESSAGE = re.compile(r"[\w./-]+\.(?:py|sh)\b")
-_SUFFIX_TIME = re.compile(r"(20\d{6})[_-]?(\d{6})")
+from forensics.analyses.backups import backup_runs
+from forensics.analyses.index import CULPRIT_COLUMNS, CulpritIndex, index_of
+from forensics.analyses.scripts import SCRIPT_NAME_PATTERNS, link_scripts
+
+MAIN_KINDS = ("bulk_commit", "wave", "breaker")
 
 
-class _Index:
-    """Per-commit lookups built once per culprits() call (a large history has thousands of runs)."""
-
-    def __init__(self, result) -> None:
-        ch = result.changes[~result.changes["is_backup"]]
-        state = dict(zip(result.versions["blob"], result.versions["state"]))
-        self.touched: dict[str, set[str]] = {}
-        self.first_old: dict[str, list[tuple[int, str, bool]]] = {}
-        legacy = ch["legacy_before"] if "legacy_before" in ch else [False] * len(ch)
-        for sha, path, old_blob, order, was_legacy in zip(ch["sha"], ch["path"], ch["old_blob"], ch["order"], legacy):
-            self.touched.setdefault(sha, set()).add(path)
-            was_damaged = bool(old_blob) and not was_legacy and is_damaged(state.get(old_blob))
-            self.first_old.setdefault(sha, []).append((order, path, was_damaged))
-        ev = result.events
-        self.damaged: dict[str, set[str]] = {}
-        self.healed: dict[str, set[str]] = {}
-        for sha, path, event in zip(ev["sha"], ev["path"], ev["event"]):
-            if event in DAMAGING:
-                self.damaged.setdefault(sha, set()).add(path)
-            elif event in HEALING:
-                self.healed.setdefault(sha, set()).add(path)
-
-    def damaged_by(self, shas: list[str]) -> set[str]:
-        return set().union(*(self.damaged.get(s, set()) for s in shas))
-
-    def stats(self, shas: list[str]) -> dict[str, int]:
-        touched = set().union(*(self.touched.get(s, set()) for s in shas))
-        first: dict[str, tuple[int, bool]] = {}
-        for s in shas:
-            for order, path, was in self.first_old.get(s, ()):
-                if path not in first or order < first[path][0]:
-                    first[path] = (order, was)
-        return {"paths_touched": len(touched), "paths_damaged": len(self.damaged_by(shas)),
-                "paths_healed": len(set().union(*(self.healed.get(s, set()) for s in shas))),
-                "already_damaged": sum(1 for _, was in first.values() if was)}
+def _row(kind: str, shas: list[str], index: CulpritIndex, subject: str, evidence: str,
+         paths_changed: int | None = None) -> dict:
+    first, last = index.meta[shas[0]], index.meta[shas[-1]]
+    span = (last["committed_at"] - first["committed_at"]).total_seconds() / 60
+    stats = index.stats(shas)
+    return {"kind": kind, "sha": shas[0], "committed_at": first["committed_at"], "author": first["author"],
+            "subject": subject, "paths_changed": int(paths_changed if paths_changed is not None
+                                                     else sum(index.meta[s]["paths_changed"] for s in shas)),
+            "scripts": "", "evidence": evidence, "score": 0, "last_sha": shas[-1], "last_at": last["committed_at"],
+            "commits": len(shas), "span_minutes": round(span, 1), "linked_to": "", "suffix_first": "",
+            "suffix_last": "", **stats}
 
 
-def bulk_commits(result, threshold: int | None = None, index: _Index | None = None) -> pd.DataFrame:
+def bulk_commits(result, threshold: int | None = None, index: CulpritIndex | None = None) -> pd.DataFrame:
     """Commits changing at least ``threshold`` paths (all paths, not only those in scope).
     Columns: CULPRIT_COLUMNS with ``kind='bulk_commit'``."""
     threshold = threshold if threshold is not None else result.settings.bulk_threshold
+    index = index or index_of(result)
     c = result.commits[result.commits["paths_changed"] >= threshold]
-    index = index or _Index(result)
-    rows = []
-    for row in c.itertuples(index=False):
-        stats = index.stats([row.sha])
-        rows.append({"kind": "bulk_commit", "sha": row.sha, "committed_at": row.committed_at, "author": row.author,
-                     "subject": row.subject, "paths_changed": row.paths_changed, "scripts": "",
-                     "last_sha": row.sha, "commits": 1, "reason": f"changed {row.paths_changed} paths (>= {threshold})",
-                     "linked_to": "", **stats})
+    rows = [_row("bulk_commit", [sha], index, subject, f"changed {n} paths (>= {threshold})")
+            for sha, subject, n in zip(c["sha"], c["subject"], c["paths_changed"])]
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 
-def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: _Index | None = None) -> pd.DataFrame:
-    """Runs of two or more commits by one author, each within ``window_minutes`` of the previous
-    one, that together damage at least ``min_damaged`` paths. One row per wave (``sha`` the first
-    commit, ``last_sha`` the last). Columns: CULPRIT_COLUMNS with ``kind='wave'``."""
-    if not (0 <= window_minutes < 1e9):  # also refuses nan and inf
-        raise BadOption("--wave-window", window_minutes, "must be a number of minutes, 0 or more")
-    c = result.commits.sort_values(["committed_at", "order"])
-    index = index or _Index(result)
+def bursts(result, window_minutes: float = 30, span_minutes: float = 120) -> list[list[str]]:
+    """Runs of two or more commits by one author, each within ``window_minutes`` of the previous one,
+    the whole run within ``span_minutes`` (a longer run is split): the shas of each, oldest first."""
+    return index_of(result).bursts(result, window_minutes, span_minutes)
+
+
+def waves(result, window_minutes: float = 30, min_damaged: int = 20, index: CulpritIndex | None = None,
+          span_minutes: float = 120, churn_min_damaged: int = 3) -> pd.DataFrame:
+    """Bursts (see :func:`bursts`) that damaged paths. A burst that healed at least as many paths as it
+    damaged and left none damaged at the revision is ``kind='churn'`` (reported when it damaged at
+    least ``churn_min_damaged``); any other burst that damaged at least ``min_damaged`` paths is a
+    ``kind='wave'`` (``sha`` its first commit, ``last_sha`` its last). Columns: CULPRIT_COLUMNS."""
+    if not (0 <= window_minutes < 1e9) or not (0 < span_minutes < 1e9):  # also refuses nan and inf
+        raise BadOption("--wave-window/--wave-span", window_minutes, "must be a number of minutes")
+    index = index or index_of(result)
     rows = []
-    window = pd.Timedelta(minutes=window_minutes)
-    for (author, email), group in c.groupby(["author", "author_email"], sort=False):
-        run: list = []
-        for row in list(group.itertuples(index=False)) + [None]:
-            if row is not None and run and row.committed_at - run[-1].committed_at <= window:
-                run.append(row)
-                continue
-            if len(run) >= 2 and len(index.damaged_by([r.sha for r in run])) >= min_damaged:
-                shas = [r.sha for r in run]
-                stats = index.stats(shas)
-                if stats["paths_damaged"] >= min_damaged:
-                    minutes = (run[-1].committed_at - run[0].committed_at).total_seconds() / 60
-                    rows.append({"kind": "wave", "sha": run[0].sha, "committed_at": run[0].committed_at,
-                                 "author": author, "subject": f"{len(run)} commits in {minutes:.0f} minutes: {run[0].subject}",
-                                 "paths_changed": int(sum(r.paths_changed for r in run)), "scripts": "",
-                                 "last_sha": run[-1].sha, "commits": len(run),
-                                 "reason": f"{len(run)} commits by one author, gaps <= {window_minutes:g} min",
-                                 "linked_to": "", **stats})
-            run = [row] if row is not None else []
+    for shas in bursts(result, window_minutes, span_minutes):
+        # a burst's first and last commits that changed no path in scope (a backup commit before the
+        # run) are not part of the wave: the wave is what rewrote the files
+        while shas and not index.touched.get(shas[0]):
+            shas = shas[1:]
+        while shas and not index.touched.get(shas[-1]):
+            shas = shas[:-1]
+        if len(shas) < 2:
+            continue
+        damaged = index.damaged_by(shas)
+        if not damaged:
+            continue
+        healed = index.healed_by(shas)
+        still = index.still_by(shas)
+        minutes = (index.meta[shas[-1]]["committed_at"] - index.meta[shas[0]]["committed_at"]).total_seconds() / 60
+        if len(healed) >= len(damaged) and not still:
+            if len(damaged) >= churn_min_damaged:
+                rows.append(_row("churn", shas, index, f"{len(shas)} commits in {minutes:.0f} minutes: "
+                                 f"{index.meta[shas[0]]['subject']}",
+                                 f"burst of {len(shas)} commits healed {len(healed)} paths, damaged {len(damaged)}, "
+                                 f"none still damaged"))
+        elif len(damaged) >= min_damaged:
+            rows.append(_row("wave", shas, index, f"{len(shas)} commits in {minutes:.0f} minutes: "
+                             f"{index.meta[shas[0]]['subject']}",
+                             f"{len(shas)} commits by one author, gaps <= {window_minutes:g} min, "
+                             f"span <= {span_minutes:g} min"))
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 
-def breakers(result, exclude: set[str], min_damaged: int = 3, index: _Index | None = None) -> pd.DataFrame:
-    """Commits outside bulk commits and waves that damaged at least ``min_damaged`` paths (a sed
-    unmask that leaves files broken, a bad merge resolution of many files). Columns: CULPRIT_COLUMNS
-    with ``kind='breaker'``."""
-    ev = result.events[result.events["event"].isin(DAMAGING) & ~result.events["sha"].isin(exclude)]
-    counts = ev.groupby("sha")["path"].nunique()
-    meta = result.commits.set_index("sha")
-    index = index or _Index(result)
+def churn_shas(result, window_minutes: float = 30, span_minutes: float = 120,
+               index: CulpritIndex | None = None) -> set[str]:
+    """Commits of every burst that healed as much as it damaged and left nothing damaged (any size)."""
+    index = index or index_of(result)
+    out: set[str] = set()
+    for shas in bursts(result, window_minutes, span_minutes):
+        damaged = index.damaged_by(shas)
+        if damaged and len(index.healed_by(shas)) >= len(damaged) and not index.still_by(shas):
+            out.update(shas)
+    return out
+
+
+def breakers(result, exclude: set[str], min_damaged: int = 3, index: CulpritIndex | None = None) -> pd.DataFrame:
+    """Commits outside bulk commits, waves and churn that damaged at least ``min_damaged`` paths (a
+    sed unmask that leaves files broken, a bad merge resolution of many files). Columns:
+    CULPRIT_COLUMNS with ``kind='breaker'``."""
+    index = index or index_of(result)
     rows = []
-    for sha, n in counts[counts >= min_damaged].items():
-        m = meta.loc[sha]
-        rows.append({"kind": "breaker", "sha": sha, "committed_at": m["committed_at"], "author": m["author"],
-                     "subject": m["subject"], "paths_changed": m["paths_changed"], "scripts": "", "last_sha": sha,
-                     "commits": 1, "reason": f"damaged {n} paths (>= {min_damaged})", "linked_to": "",
-                     **index.stats([sha])})
+    for sha in result.commits["sha"]:
+        n = len(index.damaged.get(sha, ()))
+        if n >= min_damaged and sha not in exclude:
+            rows.append(_row("breaker", [sha], index, index.meta[sha]["subject"],
+                             f"damaged {n} paths (>= {min_damaged})"))
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 
 def wave_commits(result, wave_row) -> list[str]:
-    """The shas of a wave, oldest first."""
-    c = result.commits[(result.commits["author"] == wave_row["author"])
-                       & (result.commits["committed_at"] >= wave_row["committed_at"])]
-    c = c.sort_values(["committed_at", "order"])
-    last = c.index[c["sha"] == wave_row["last_sha"]]
-    return c.loc[: last[0], "sha"].tolist() if len(last) else c["sha"].tolist()
+    """The shas of a wave (or churn burst), oldest first: its author's commits from ``sha`` to ``last_sha``."""
+    return index_of(result).run_of(wave_row["author"], wave_row["sha"], wave_row["last_sha"])
 
 
-def _is_script_name(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    stem = name.rsplit(".", 1)[0]
-    return any(fnmatch.fnmatch(stem, p) for p in SCRIPT_NAME_PATTERNS)
+def culprit_commits(result, row) -> list[str]:
+    """The commits of one culprit row: a wave's or churn burst's members, else the row's sha."""
+    if row["kind"] in ("wave", "churn"):
+        return wave_commits(result, row)
+    return [row["sha"]] if row["sha"] else []
 
 
-def _is_test_path(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return name.startswith("test_") or name.endswith("_test.py") or "/tests/" in f"/{path}" or name == "conftest.py"
+def _local(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=None)
 
 
-def backup_sets(result, worktree_paths: list[str] | None = None) -> pd.DataFrame:
-    """Backup paths grouped into sets: ``*.backup_YYYYmmdd_HHMMSS`` by suffix, ``backups/<set>/...``
-    by directory, ``*.bak``/``*.orig``/``*~`` by kind. Columns: CULPRIT_COLUMNS with
-    ``kind='backup_set'`` (``subject`` the set, ``paths_changed`` its copies, ``paths_damaged`` the
-    damaged copies, ``reason`` the suffix time, ``sha`` the commit that added most copies, or empty
-    for copies only in the worktree), plus ``suffix_time`` (naive wall-clock time from the name)."""
-    tree = result.tree[result.tree["is_backup"]]
-    added = result.changes[result.changes["is_backup"] & result.changes["kind"].isin(["A", "C", "M", "R"])]
-    first_add = added.sort_values("order").drop_duplicates("path", keep="first").set_index("path")["sha"]
-    rows: dict[str, dict] = {}
-    paths = list(tree.itertuples(index=False))
-    extra = [p for p in (worktree_paths or []) if p not in set(tree["path"])]
-    for item in paths:
-        _add_to_set(rows, item.path, item.state, first_add.get(item.path, ""))
-    for p in extra:
-        _add_to_set(rows, p, "", "")
-    commits = result.commits.set_index("sha")
-    out = []
-    for key, r in sorted(rows.items()):
-        shas = pd.Series([s for s in r["shas"] if s])
-        sha = shas.mode().iloc[0] if len(shas) else ""
-        meta = commits.loc[sha] if sha else None
-        out.append({"kind": "backup_set", "sha": sha, "committed_at": meta["committed_at"] if meta is not None else pd.NaT,
-                    "author": meta["author"] if meta is not None else "", "subject": key,
-                    "paths_changed": r["n"], "paths_damaged": r["damaged"], "paths_healed": 0, "scripts": "",
-                    "last_sha": sha, "commits": len(set(shas)), "paths_touched": r["n"], "already_damaged": r["damaged"],
-                    "reason": (f"suffix time {r['time']:%Y-%m-%d %H:%M:%S}" if r["time"] else "")
-                              + ("; in the worktree only" if not sha else ""),
-                    "linked_to": "", "suffix_time": r["time"]})
-    return pd.DataFrame(out, columns=CULPRIT_COLUMNS + ["suffix_time"])
-
-
-def _add_to_set(rows: dict, path: str, state: str, sha: str) -> None:
-    parts = path.split("/")
-    key, when = None, None
-    for i, d in enumerate(parts[:-1]):
-        if "backup" in d.lower():
-            key = "/".join(parts[: i + 2]) if d.lower() == "backups" and i + 1 < len(parts) - 1 else "/".join(parts[: i + 1])
-            break
-    name = parts[-1]
-    if key is None:
-        low = name.lower()
-        i = low.find(".backup")
-        if i >= 0:
-            key = "*" + name[i:]
-        elif low.endswith(".bak"):
-            key = "*.bak"
-        elif low.endswith(".orig"):
-            key = "*.orig"
-        else:
-            key = "*~"
-    m = _SUFFIX_TIME.search(key)
-    if m:
-        try:
-            when = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S")
-        except ValueError:
-            when = None
-    r = rows.setdefault(key, {"n": 0, "damaged": 0, "shas": [], "time": when})
-    r["n"] += 1
-    r["damaged"] += is_damaged(state)
-    r["shas"].append(sha)
-
-
-def _local_wall_clock(committed_at_local: str) -> datetime:
-    return datetime.fromisoformat(committed_at_local).replace(tzinfo=None)
-
-
-def scripts(result, culprits: pd.DataFrame, sets: pd.DataFrame, before_hours: float = 24) -> pd.DataFrame:
-    """Scripts linked to each bulk commit or wave, with the reason for every link:
-    ``same commit`` (a script-like path changed in it), ``named in message``, ``added shortly before``
-    (by the same author, within ``before_hours``, with a script-like name), ``backup time`` (a backup
-    set whose suffix time precedes the culprit's commit, on its author's clock, by at most two hours).
-    Columns: CULPRIT_COLUMNS with ``kind='script'`` (``subject`` and ``scripts`` the script path,
-    ``sha`` the commit that last added or changed it, ``linked_to`` the culprit's sha)."""
-    ch = result.changes[~result.changes["is_backup"]]
-    commits = result.commits.set_index("sha")
-    author_of = commits["author"].to_dict()
-    time_of = commits["committed_at"].to_dict()
-    adds = ch[ch["kind"] == "A"]
-    script_adds = [(author_of[s], time_of[s], p) for s, p in zip(adds["sha"], adds["path"]) if _is_script_name(p)]
-    all_paths = set(ch["path"])
-    last_change: dict[str, list[tuple[int, str]]] = {}
-    for p, s, o in zip(ch["path"], ch["sha"], ch["order"]):
-        last_change.setdefault(p, []).append((o, s))
-    rows = []
-    for cul in culprits.itertuples(index=False):
-        shas = wave_commits(result, cul._asdict()) if cul.kind == "wave" else [cul.sha]
-        links: dict[str, list[str]] = {}
-        mine = ch[ch["sha"].isin(shas)]
-        for p in sorted(set(mine["path"])):
-            if not _is_test_path(p) and (_is_script_name(p) or "/" not in p or p.startswith("scripts/")):
-                links.setdefault(p, []).append("same commit")
-        for s in shas:
-            for name in _SCRIPT_IN_MESSAGE.findall(commits.loc[s, "subject"]):
-                hits = [p for p in all_paths if p == name or p.endswith("/" + name)] or [name]
-                for p in hits:
-                    links.setdefault(p, []).append("named in message")
-        t0 = time_of[shas[0]]
-        for author, t, path in script_adds:
-            if author == cul.author and t0 - pd.Timedelta(hours=before_hours) <= t < t0:
-                links.setdefault(path, []).append("added shortly before")
-        local = _local_wall_clock(commits.loc[shas[-1], "committed_at_local"])
-        for s in sets.itertuples(index=False):
-            if s.suffix_time is not None and not pd.isna(s.suffix_time) \
-                    and timedelta(0) <= local - s.suffix_time <= timedelta(hours=2):
-                for p in links or {"": []}:
-                    if p:
-                        links[p].append(f"backup time ({s.subject})")
-        for p, reasons in links.items():
-            limit = commits.loc[shas[-1], "order"]
-            earlier = [(o, s) for o, s in last_change.get(p, ()) if o <= limit]
-            sha = max(earlier)[1] if earlier else ""
-            meta = commits.loc[sha] if sha else None
-            rows.append({"kind": "script", "sha": sha, "committed_at": meta["committed_at"] if meta is not None else pd.NaT,
-                         "author": meta["author"] if meta is not None else "", "subject": p, "paths_changed": 0,
-                         "paths_damaged": cul.paths_damaged, "paths_healed": cul.paths_healed, "scripts": p,
-                         "last_sha": sha, "commits": 0, "paths_touched": cul.paths_touched,
-                         "already_damaged": cul.already_damaged, "reason": "; ".join(dict.fromkeys(reasons)),
-                         "linked_to": cul.sha})
-    return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
-
-
-def worktree_backups(result) -> list[str]:
-    """Backup files present in the worktree but not in the scanned tree (read, never written)."""
-    repo = result.repo
-    if repo.is_bare:
-        return []
-    found = []
-    rules = result.settings.rules
-    for dirpath, dirnames, filenames in os.walk(repo.path):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for f in filenames:
-            rel = os.path.relpath(os.path.join(dirpath, f), repo.path).replace(os.sep, "/")
-            if rules.is_backup(rel):
-                found.append(rel)
-    return sorted(found)
+def _link_backup_runs(result, main: pd.DataFrame, runs: pd.DataFrame, members: dict[str, list[str]],
+                      minutes: float) -> dict[str, list[str]]:
+    """Backup runs linked to culprits: added by one of its commits, or whose last suffix time falls
+    within ``minutes`` before one of its commits on the author's clock. Returns culprit sha -> run subjects."""
+    local = dict(zip(result.commits["sha"], result.commits["committed_at_local"]))
+    window = timedelta(minutes=minutes)
+    out: dict[str, list[str]] = {}
+    for i, run in runs.iterrows():
+        added_by, timed = "", []
+        last = run["suffix_last"]
+        for cul in main.itertuples(index=False):
+            shas = members[cul.sha]
+            if run["sha"] and run["sha"] in shas:
+                added_by = added_by or cul.sha
+            elif last and any(timedelta(0) <= _local(local[s]) - datetime.fromisoformat(last) <= window
+                              for s in shas):
+                timed.append(cul.sha)
+        for sha in ([added_by] if added_by else []) + timed:
+            out.setdefault(sha, []).append(run["subject"])
+        if added_by or timed:
+            runs.at[i, "linked_to"] = added_by or timed[0]
+    return out
 
 
 def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30, wave_min_damaged: int = 20,
-             include_worktree: bool = True, breaker_min_damaged: int = 3) -> pd.DataFrame:
-    """Every culprit: bulk commits, waves, other breakers, scripts, backup sets, oldest first within each kind.
-    Columns: CULPRIT_COLUMNS (CONTRACT's nine first)."""
-    index = _Index(result)
+             breaker_min_damaged: int = 3, *, wave_span: float = 120, worktree_backups: list[str] | None = None,
+             backup_minutes: float = 30, max_scripts: int = 3) -> pd.DataFrame:
+    """Every culprit. Main culprits (bulk commits, waves, breakers; a bulk commit inside a wave is
+    counted in the wave's row) ranked by ``paths_still_damaged``,
+    then paths damaged; then churn bursts, then ``script`` rows (one per (script, culprit) link with
+    evidence, ``linked_to`` the culprit), then ``backup_set`` rows (backup runs and snapshot sets).
+    ``worktree_backups``: backup paths found in the worktree (see ``ScanResult.worktree_backups``),
+    only when asked. Columns: CULPRIT_COLUMNS (CONTRACT's first)."""
+    index = index_of(result)
     bulk = bulk_commits(result, bulk_threshold, index)
-    wv = waves(result, wave_window, wave_min_damaged, index)
-    covered = set(bulk["sha"]) | {s for _, w in wv.iterrows() for s in wave_commits(result, w)}
+    wv = waves(result, wave_window, wave_min_damaged, index, wave_span)
+    churn = wv[wv["kind"] == "churn"]
+    wv = wv[wv["kind"] == "wave"]
+    members: dict[str, list[str]] = {r["sha"]: culprit_commits(result, r) for _, r in wv.iterrows()}
+    in_waves = {s for shas in members.values() for s in shas}
+    # a bulk commit inside a wave is counted in the wave's row (one row per sha among main culprits)
+    bulk = bulk[~bulk["sha"].isin(in_waves)]
+    covered = set(bulk["sha"]) | in_waves | churn_shas(result, wave_window, wave_span, index)
     brk = breakers(result, covered, breaker_min_damaged, index)
-    sets = backup_sets(result, worktree_backups(result) if include_worktree else None)
     main = pd.concat([bulk, wv, brk], ignore_index=True)
-    scr = scripts(result, main, sets)
+    for sha in list(bulk["sha"]) + list(brk["sha"]):
+        members[sha] = [sha]
+    runs = backup_runs(result, worktree_backups)
+    run_links = _link_backup_runs(result, main, runs, members, backup_minutes)
+    scr = link_scripts(result, main, members, index, run_links, max_scripts)
     if len(scr):
-        for i, row in main.iterrows():
-            names = scr.loc[scr["linked_to"] == row["sha"], "subject"].tolist()
-            main.at[i, "scripts"] = " ".join(names)
-    for i, s in sets.iterrows():
-        if s["sha"]:
-            hit = main[main["sha"] == s["sha"]]
-            if len(hit):
-                sets.at[i, "linked_to"] = s["sha"]
-    out = pd.concat([main.sort_values("committed_at"), scr, sets.drop(columns="suffix_time")], ignore_index=True)
-    for col in ("paths_changed", "paths_damaged", "paths_healed", "commits", "paths_touched", "already_damaged"):
+        best = scr.sort_values(["score", "subject"], ascending=[False, True])
+        for sha, group in best.groupby("linked_to", sort=False):
+            names = " ".join(group["subject"].head(max_scripts))
+            main.loc[main["sha"] == sha, "scripts"] = names
+    main = main.sort_values(["paths_still_damaged", "paths_damaged", "paths_touched", "committed_at"],
+                            ascending=[False, False, False, True], kind="stable")
+    rank = {sha: i for i, sha in enumerate(main["sha"])}
+    if len(scr):
+        scr = scr.assign(_rank=scr["linked_to"].map(rank)).sort_values(["_rank", "score", "subject"],
+                                                                        ascending=[True, False, True]).drop(columns="_rank")
+    parts = [df for df in (main, churn.sort_values("committed_at"), scr, runs) if len(df)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CULPRIT_COLUMNS)
+    for col in ("paths_changed", "paths_damaged", "paths_healed", "paths_still_damaged", "score", "commits",
+                "paths_touched", "already_damaged"):
         out[col] = out[col].fillna(0).astype("int64")
-    for col in ("sha", "author", "subject", "scripts", "last_sha", "reason", "linked_to", "kind"):
+    out["span_minutes"] = out["span_minutes"].fillna(0.0).astype(float)
+    for col in ("kind", "sha", "author", "subject", "scripts", "evidence", "last_sha", "linked_to",
+                "suffix_first", "suffix_last"):
         out[col] = out[col].fillna("").astype(object)
-    out["committed_at"] = pd.to_datetime(out["committed_at"], utc=True)
+    for col in ("committed_at", "last_at"):
+        out[col] = pd.to_datetime(out[col], utc=True)
     return out[CULPRIT_COLUMNS].reset_index(drop=True)
+
+
+__all__ = ["CULPRIT_COLUMNS", "MAIN_KINDS", "bulk_commits", "bursts", "waves", "churn_shas", "breakers",
+           "wave_commits", "culprit_commits", "culprits", "SCRIPT_NAME_PATTERNS"]

@@ -47,28 +47,31 @@ def backup_target(path: str) -> str:
 def _backup_candidates(result) -> pd.DataFrame:
     """Every healthy backup version in history or at the revision, with the path it stands for."""
     ch = result.changes[result.changes["is_backup"] & (result.changes["new_blob"] != "")]
-    state = dict(zip(result.versions["blob"], result.versions["state"]))
+    healthy = set(result.versions.loc[result.versions["state"] == HEALTHY, "blob"])
+    ch = ch[ch["new_blob"].isin(healthy)]
     tests = dict(zip(result.versions["blob"], result.versions["tests"]))
-    meta = result.commits.set_index("sha")["committed_at"]
-    rows = []
-    for r in ch.itertuples(index=False):
-        if state.get(r.new_blob) == HEALTHY:
-            rows.append((backup_target(r.path), r.path, r.new_blob, r.sha, meta.get(r.sha), r.order, tests.get(r.new_blob, 0)))
-    df = pd.DataFrame(rows, columns=["target", "backup_path", "blob", "sha", "at", "order", "tests"])
+    at = result.commits.set_index("sha")["committed_at"]
+    df = pd.DataFrame({"target": [backup_target(p) for p in ch["path"]], "backup_path": ch["path"].to_numpy(),
+                       "blob": ch["new_blob"].to_numpy(), "sha": ch["sha"].to_numpy(),
+                       "at": at.reindex(ch["sha"].to_numpy()).to_numpy(), "order": ch["order"].to_numpy(),
+                       "tests": [tests.get(b, 0) for b in ch["new_blob"]]},
+                      columns=["target", "backup_path", "blob", "sha", "at", "order", "tests"])
+    df["at"] = pd.to_datetime(df["at"], utc=True)
     at_rev = set(zip(result.tree["path"], result.tree["blob"]))
     df["at_rev"] = [(p, b) in at_rev for p, b in zip(df["backup_path"], df["blob"])]
     return df
 
 
-def _content_age(result, path: str, blob: str, fallback) -> pd.Timestamp:
-    """When this content first existed at ``path`` in git, else when the backup was committed."""
-    ch = result.changes
-    hit = ch[(ch["path"] == path) & (ch["new_blob"] == blob)]
-    if len(hit):
-        meta = result.commits.set_index("sha")["committed_at"]
-        return min(meta[s] for s in hit["sha"])
-    return fallback
-
+def _first_seen(result, paths: set[str], blobs: set[str]) -> dict[tuple[str, str], object]:
+    """When each (path, blob) of ``paths`` and ``blobs`` first existed in git: the earliest commit that
+    wrote it."""
+    ch = result.changes[result.changes["new_blob"].isin(blobs) & result.changes["path"].isin(paths)]
+    at = result.commits.set_index("sha")["committed_at"]
+    df = pd.DataFrame({"path": ch["path"].to_numpy(), "blob": ch["new_blob"].to_numpy(),
+                       "at": at.reindex(ch["sha"].to_numpy()).to_numpy()})
+    first = df.groupby(["path", "blob"], sort=False)["at"].min()
+    return {k: pd.Timestamp(v).tz_localize("UTC") if pd.Timestamp(v).tzinfo is None else pd.Timestamp(v)
+            for k, v in first.items()}
 
 
 def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFrame:
@@ -82,26 +85,33 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
     Where no healthy source exists and the version has markers, ``fallback='unmask'`` with whether
     the unmasked text compiles."""
     chains = result.chains()
-    subj = result.subjects.set_index("path")
-    meta = result.commits.set_index("sha")
-    vers = result.versions.set_index("blob")
-    backups = _backup_candidates(result)
+    subj = result.subjects
+    tests_now_of = dict(zip(subj["path"], subj["tests"]))
+    markers_now_of = dict(zip(subj["path"], subj["markers"]))
+    at_of = result.commits.set_index("sha")["committed_at"]
+    tests_of = dict(zip(result.versions["blob"], result.versions["tests"]))
+    backups = _backup_candidates(result).sort_values("order", kind="stable")
+    newest_backup = {t: row for t, row in zip(backups["target"], backups.to_dict("records"))}
+    backup_order = {t: o for t, o in zip(backups["target"], backups["order"])}
+    first_seen = None
     rows = []
     need_unmask = []
     for c in chains.itertuples(index=False):
-        now = subj.loc[c.path]
+        now = {"tests": tests_now_of[c.path], "markers": markers_now_of[c.path]}
         lg_blob = c.last_good_blob
-        lg_at = meta["committed_at"].get(c.last_good_sha, pd.NaT) if c.last_good_sha else pd.NaT
+        lg_at = at_of.get(c.last_good_sha, pd.NaT) if c.last_good_sha else pd.NaT
         names = {c.path, c.last_good_path, c.root_cause_path} - {""}   # backups of earlier names count too
-        cands = backups[backups["target"].isin(names)].sort_values("order")
-        bk = cands.iloc[-1] if len(cands) else None
+        found = [n for n in names if n in newest_backup]
+        bk = newest_backup[max(sorted(found), key=lambda n: backup_order[n])] if found else None
         source, backup_path = ("git" if lg_blob else "none"), ""
         if bk is not None:
-            age = _content_age(result, c.path, bk["blob"], bk["at"])
+            if first_seen is None:
+                first_seen = _first_seen(result, set(chains["path"]), set(backups["blob"]))
+            age = first_seen.get((c.path, bk["blob"]), bk["at"])
             if not lg_blob or (bk["blob"] != lg_blob and (pd.isna(lg_at) or age > lg_at)):
                 source = "backup"
             backup_path = bk["backup_path"]
-        tests_lg = int(vers.loc[lg_blob, "tests"]) if lg_blob else 0
+        tests_lg = int(tests_of.get(lg_blob, 0) or 0) if lg_blob else 0
         candidate = bk["blob"] if source == "backup" else lg_blob
         tests_cand = int(bk["tests"]) if source == "backup" else tests_lg
         edits = list(c.edits)

@@ -1,109 +1,204 @@
-"""A plain-language account of the incident, generated from the tables (no number is typed)."""
+"""The plain-language account of a history's damage, as Markdown in at most 25 non-empty lines
+whatever the history: the state now, then per incident (at most 5, most damage still present first)
+what broke it, what masked it and surfaced it again, and the obvious suspects cleared; then how many
+incidents and culprits the tables hold beyond it. Every number is read from the tables (incidents,
+culprits, the scan's tree); no sentence is parsed back.
+"""
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
-from forensics.analyses.culprits import wave_commits
-from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS as DAMAGING, HEALING_EVENTS as HEALING, LEGACY
+from forensics.analyses.culprits import MAIN_KINDS
+from forensics.analyses.incidents import Story, build_story
+from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, LEGACY, MARKED_STATES
+
+MAX_LINES = 25
+MAX_INCIDENTS = 5
+_MARKUP = re.compile(r"([\\`*\[\]<>#|!~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
+def md_text(value: object, limit: int = 70) -> str:
+    """Repository text (a subject, an author, a path) as inert Markdown: markup characters escaped,
+    control characters dropped, long text cut."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _MARKUP.sub(r"\\\1", text)
+
+
+def md_code(value: object, limit: int = 80) -> str:
+    """Repository text as an inline code span (paths): shown literally, never markup."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value))[:limit]
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text.replace('``', '` `')}{pad}{fence}"
 
 
 def _when(ts) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _gap(a, b) -> str:
-    hours = (pd.Timestamp(b) - pd.Timestamp(a)).total_seconds() / 3600
-    if hours < 1:
-        return f"{hours * 60:.0f} minutes later"
-    if hours < 48:
-        return f"{hours:.0f} hours later"
-    return f"{hours / 24:.0f} days later"
+    return "unknown time" if pd.isna(ts) else pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def summarize(result, culprits: pd.DataFrame, chains: pd.DataFrame) -> list[str]:
-    """Sentences, oldest culprit first, then the root causes of today's damage."""
-    out: list[str] = []
+class _Names:
+    """How the summary names a commit: a wave once for all its commits, a commit by sha and subject."""
+
+    def __init__(self, result, culprits: pd.DataFrame) -> None:
+        self.meta = result.commits.set_index("sha")
+        waves = culprits[culprits["kind"] == "wave"]
+        self.wave_of: dict[str, dict] = {}
+        from forensics.analyses.culprits import culprit_commits
+
+        for _, w in waves.iterrows():
+            for s in culprit_commits(result, w):
+                self.wave_of[s] = w.to_dict()
+        self.mentioned: set[str] = set()
+        self.named: set[str] = set()
+
+    def unit(self, sha: str) -> str:
+        return self.wave_of[sha]["sha"] if sha in self.wave_of else sha
+
+    def name(self, sha: str) -> str:
+        unit = self.unit(sha)
+        again = unit in self.named
+        self.mentioned.add(unit)
+        self.named.add(unit)
+        if again:
+            return f"the same wave {unit[:12]}" if sha in self.wave_of else f"the same commit {sha[:12]}"
+        if sha in self.wave_of:
+            w = self.wave_of[sha]
+            return (f"the wave {w['sha'][:12]}..{w['last_sha'][:12]} ({md_text(w['author'], 30)}, "
+                    f"{w['commits']} commits in {w['span_minutes']:.0f} minutes)")
+        if sha not in self.meta.index:
+            return "a commit before the scanned history"
+        m = self.meta.loc[sha]
+        return f"{sha[:12]} (“{md_text(m['subject'], 60)}”, {md_text(m['author'], 30)}, {_when(m['committed_at'])})"
+
+    def grouped(self, shas: str, counts: str, limit: int = 3) -> list[tuple[str, int]]:
+        """(unit name, paths) for a SHA list and its per-SHA path counts, waves merged, most paths first."""
+        total: dict[str, int] = {}
+        first: dict[str, str] = {}
+        for sha, n in zip(shas.split(), counts.split()):
+            u = self.unit(sha)
+            total[u] = total.get(u, 0) + int(n)
+            first.setdefault(u, sha)
+        ranked = sorted(total, key=lambda u: -total[u])
+        return [(self.name(first[u]), total[u]) for u in ranked[:limit]] + (
+            [("", len(ranked) - limit)] if len(ranked) > limit else [])
+
+
+def _phrase(parts: list[tuple[str, int]], verb: str) -> str:
+    out = []
+    for name, n in parts:
+        out.append(f"and {_plural(n, 'more commit')}" if not name else f"{name} {verb.format(paths=_plural(n, 'path'))}")
+    return "; ".join(out)
+
+
+def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame | None = None,
+              story: Story | None = None) -> list[str]:
+    """The summary as Markdown lines (non-empty; at most MAX_LINES). ``chains`` is accepted for
+    older callers and unused: the incidents carry what it gave."""
+    story = story or build_story(result, culprits)
+    culprits = story.culprits
+    inc = story.incidents
+    names = _Names(result, culprits)
     subj = result.subjects
-    marked = int((subj["markers"] > 0).sum())
-    interpreter = result.manifest.get("interpreter", "")
+    states = subj["state"]
+    damaged = int(states.isin(DAMAGED_STATES).sum())
+    head = [f"# What the history of {md_text(result.rev, 40)} ({result.rev_sha[:12]}) shows",
+            f"**Now:** {damaged} of {len(subj)} paths in scope are damaged ({int(states.isin(MARKED_STATES).sum())} "
+            f"marked, {int(states.isin(BROKEN_STATES).sum())} do not compile), "
+            f"{int(inc['tests_lost'].sum()) if len(inc) else 0} tests lost, in "
+            f"{_plural(int((inc['paths_still_damaged'] > 0).sum()) if len(inc) else 0, 'incident')} "
+            f"still open of {len(inc)}."]
+    context = _context(result, subj)
+    if context:
+        head.append("**Judged:** " + context)
+    scripts = culprits[culprits["kind"] == "script"]
+    by_culprit = {sha: g.sort_values("score", ascending=False)["subject"].tolist()
+                  for sha, g in scripts.groupby("linked_to")}
+    main = culprits[culprits["kind"].isin(MAIN_KINDS)].set_index("sha")
+    blocks: list[list[str]] = []
+    block_mentions: list[set[str]] = []
+    for r in inc.head(MAX_INCIDENTS).itertuples(index=False):
+        before = set(names.mentioned)
+        block = [f"## Incident {r.incident}: {_when(r.first_at)} to {_when(r.last_at)}: "
+                 f"{r.paths_still_damaged} of {_plural(r.paths_damaged, 'path')} still damaged"
+                 + (f", {r.tests_lost} tests lost" if r.tests_lost else "")]
+        if r.root_causes:
+            block.append("- **Broke it:** " + _phrase(names.grouped(r.root_causes, r.root_cause_paths), "is the root cause of {paths}")
+                         + ".")
+        moved = []
+        if r.maskers:
+            moved.append("**Masked by** " + _phrase(names.grouped(r.maskers, r.masker_paths, 2), "(marked {paths} already damaged)"))
+        if r.surfacers:
+            moved.append("**surfaced again by** " + _phrase(names.grouped(r.surfacers, r.surfacer_paths, 2),
+                                                           "(unmasked {paths}, left damaged)"))
+        if r.healers:
+            moved.append("**healed by** " + _phrase(names.grouped(r.healers, r.healer_paths, 1),
+                                                    "(healed or deleted {paths})"))
+        if moved:
+            moved[0] = "**" + moved[0][2].upper() + moved[0][3:]
+            block.append("- " + "; ".join(moved) + ".")
+        cleared = []
+        for sha in r.cleared.split()[:2]:
+            if sha not in main.index:
+                continue
+            c = main.loc[sha]
+            names.mentioned.add(sha)
+            who = ", ".join(md_code(s) for s in by_culprit.get(sha, [])[:1])
+            label = f"{who} (commit {sha[:12]})" if who else names.name(sha)
+            cleared.append(f"{label}: touched {c['paths_touched']}, damaged {c['paths_damaged']}, "
+                           f"{c['already_damaged']} already damaged")
+        if cleared:
+            block.append("- **Cleared:** " + "; ".join(cleared) + ".")
+        blocks.append(block)
+        block_mentions.append(names.mentioned - before)
+    while blocks and len(head) + sum(len(b) for b in blocks) + 1 > MAX_LINES:
+        blocks.pop()
+        names.mentioned -= block_mentions.pop()
+    shown = len(blocks)
+    more_culprits = len(set(main.index) - names.mentioned)
+    tail = f"{_plural(len(inc) - shown, 'more incident')}, {_plural(more_culprits, 'more culprit')}: " \
+           f"see incidents.csv, culprits.csv"
+    lines = head + [line for b in blocks for line in b] + [tail]
+    return lines[:MAX_LINES]
+
+
+def _context(result, subj: pd.DataFrame) -> str:
+    """One line on how the verdict was reached: the interpreter, legacy code set apart, a partial clone,
+    settings the analysed repository chose. Empty when there is nothing to say but the interpreter."""
+    m = result.manifest
+    parts = [f"compiled with {md_text(m.get('interpreter', ''), 40)}"] if m.get("interpreter") else []
     legacy = int((subj["state"] == LEGACY).sum())
-    broken = int((~subj["compiles"].astype(bool) & (subj["state"] != LEGACY)).sum())
-    damaged = int(subj["state"].isin(DAMAGED_STATES).sum())
-    out.append(f"At {result.rev} ({result.rev_sha[:12]}), {damaged} of {len(subj)} paths in scope are damaged: "
-               f"{marked} marked, {broken} do not compile"
-               + (f" under {interpreter}." if interpreter else "."))
     if legacy:
-        out.append(f"{_plural(legacy, 'more path')} {'is' if legacy == 1 else 'are'} legacy: code of another Python "
-                   f"dialect (Python 2, or a newer Python than {interpreter}) that never compiled here, reported "
-                   f"apart and not counted as damage (--strict counts {'it' if legacy == 1 else 'them'}).")
-    if result.manifest.get("partial_clone"):
-        missing = len(result.manifest.get("unreadable_objects", []))
-        out.append(f"The repository is a partial clone: {_plural(missing, 'object')} it never fetched "
-                   "could not be read (nothing was fetched); those versions are unreadable, not judged.")
-    repo_settings = result.manifest.get("repo_settings") or {}
-    if repo_settings.get("applied"):  # the evidence chose part of the rules: say so next to the verdict
-        applied = ", ".join(f"{k} = {v!r}" for k, v in repo_settings["applied"].items())
-        out.append(f"These numbers use settings from the analysed repository itself ({repo_settings['source']}: "
-                   f"{applied}); --ignore-repo-config leaves them out.")
-    ev = result.events
-    damaged_by: dict[str, set[str]] = {}
-    previous = None
-    main = culprits[culprits["kind"].isin(["bulk_commit", "wave", "breaker"])].sort_values("committed_at")
-    for c in main.itertuples(index=False):
-        shas = wave_commits(result, c._asdict()) if c.kind == "wave" else [c.sha]
-        mine = ev[ev["sha"].isin(shas)]
-        hit = set(mine.loc[mine["event"].isin(DAMAGING), "path"])
-        healed = set(mine.loc[mine["event"].isin(HEALING), "path"])
-        if not hit and not healed and not c.already_damaged:
-            continue  # e.g. an initial import: bulk, but nothing to do with the damage
-        who = f"{c.author}, {_when(c.committed_at)}"
-        if c.kind == "wave":
-            minutes = c.subject.split(" commits in ")[1].split(" minutes")[0]
-            name = f"the wave {c.sha[:12]}..{c.last_sha[:12]} ({c.author}, {c.commits} commits in {minutes} minutes)"
-        else:
-            name = f"commit {c.sha[:12]} ({who}: {c.subject!r})"
-        when = f"{_gap(previous.committed_at, c.committed_at)}, " if previous is not None else ""
-        text = f"{when}{name} touched {_plural(c.paths_touched, 'path')} and damaged {c.paths_damaged}"
-        overlaps = [(sha, len(hit & paths)) for sha, paths in damaged_by.items() if hit & paths]
-        if overlaps:
-            sha, n = max(overlaps, key=lambda x: x[1])
-            text += f", {n} of them ones {sha[:12]} had damaged"
-        if healed:
-            text += f"; it healed {len(healed)}"
-        if c.already_damaged:
-            text += f"; {c.already_damaged} of the paths it touched were already damaged"
-        if c.scripts:
-            text += f" (script: {c.scripts})"
-        out.append(text[0].upper() + text[1:] + ".")
-        if hit:
-            damaged_by[c.sha] = hit
-        previous = c
-    sets = culprits[culprits["kind"] == "backup_set"]
-    meta = result.commits.set_index("sha")
-    for s in sets.itertuples(index=False):
-        where = f"added by {s.sha[:12]}" if s.sha else "only in the worktree"
-        copies = "1 copy" if s.paths_changed == 1 else f"{s.paths_changed} copies"
-        text = f"Backup set {s.subject} ({copies}, {s.paths_damaged} damaged) {where}"
-        stamp = s.reason.split("suffix time ")[1].split(";")[0] if "suffix time " in s.reason else ""
-        if stamp and s.sha:
-            local = pd.Timestamp(meta.loc[s.sha, "committed_at_local"]).tz_localize(None)
-            minutes = (local - pd.Timestamp(stamp)).total_seconds() / 60
-            text += (f"; its names say it was written at {stamp}, {abs(minutes):.0f} minutes "
-                     f"{'before' if minutes >= 0 else 'after'} that commit on its author's clock")
-        out.append(text + ".")
-    if len(chains):
-        rc = chains.groupby("root_cause").size().sort_values(ascending=False)
-        meta = result.commits.set_index("sha")
-        parts = []
-        for sha, n in rc.head(5).items():
-            if sha and sha in meta.index:
-                parts.append(f"{sha[:12]} ({meta.loc[sha, 'subject']!r}) for {n}")
-            else:
-                parts.append(f"an unknown commit (lineage leaves the scanned history) for {n}")
-        out.append(f"Root causes of the {len(chains)} damaged paths: " + "; ".join(parts)
-                   + (f"; and {_plural(len(rc) - 5, 'more commit')}" if len(rc) > 5 else "") + ".")
-    return out
+        parts.append(f"{_plural(legacy, 'legacy path')} (another Python dialect, never compiled here) set apart, "
+                     "not damage (`--strict` counts them)")
+    if m.get("partial_clone"):
+        parts.append(f"a partial clone: {_plural(len(m.get('unreadable_objects', [])), 'object')} never fetched "
+                     "are unreadable (nothing was fetched)")
+    settings = m.get("repo_settings") or {}
+    if settings.get("applied"):
+        applied = ", ".join(f"{k} = {v!r}" for k, v in settings["applied"].items())
+        parts.append(f"settings from the analysed repository itself ({md_text(applied, 80)}; "
+                     "`--ignore-repo-config` leaves them out)")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def summary_markdown(result, culprits: pd.DataFrame | None = None, story: Story | None = None) -> str:
+    """The summary as one Markdown text (what ``forensics summary`` prints and the report shows)."""
+    return as_markdown(summarize(result, culprits, story=story))
+
+
+def as_markdown(lines: list[str]) -> str:
+    """Summary lines as one Markdown text: a blank line before each incident heading."""
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith("## ") and i:
+            out.append("")                      # blank lines are free: only non-empty lines count
+        out.append(line)
+    return "\n".join(out) + "\n"

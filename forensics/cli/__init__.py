@@ -197,8 +197,11 @@ def cmd_culprits(args: argparse.Namespace) -> int:
     from forensics.analyses.culprits import culprits
 
     result = _do_scan(args)
+    if args.wave_span <= 0:
+        raise ForensicsError("--wave-span must be more than 0")
     table = culprits(result, args.bulk_threshold, args.wave_window, args.wave_min_damaged,
-                     breaker_min_damaged=args.breaker_min_damaged)
+                     breaker_min_damaged=args.breaker_min_damaged, wave_span=args.wave_span,
+                     worktree_backups=result.worktree_backups() if args.worktree_backups else None)
     _emit(table, args)
     return 0
 
@@ -333,6 +336,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "interop",
     "signatures",
     "hunt",
+    "incidents",
+    "summary",
 )
 
 
@@ -391,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="paths a wave must damage to be reported (default 20)")
     p.add_argument("--breaker-min-damaged", type=int, default=3, metavar="N",
                    help="paths another commit must damage to be reported as a breaker (default 3)")
+    p.add_argument("--wave-span", type=float, default=120, metavar="MIN",
+                   help="most minutes a wave lasts; a longer burst is split (default 120)")
+    p.add_argument("--worktree-backups", action="store_true",
+                   help="also count backup copies found in the worktree (never read or written)")
     p.set_defaults(func=cmd_culprits)
 
     p = sub.add_parser("blast-radius", help="damage by directory and tier, at a revision or for one culprit")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from forensics.engine.health import HEALTHY, UNREADABLE
@@ -121,28 +122,42 @@ class Lineage:
     """Which change produced each (path, blob), and each blob's first producer on any path."""
 
     def __init__(self, changes: pd.DataFrame, versions: pd.DataFrame) -> None:
-        self.by_version: dict[tuple[str, str], list[_Change]] = defaultdict(list)
-        self.by_blob: dict[str, list[_Change]] = defaultdict(list)
+        # positions by blob, built vectorised; the changes of a blob become objects only when a chain
+        # reaches it (a large history has hundreds of thousands of changes, chains touch a few thousand)
+        written = changes[changes["new_blob"] != ""]
         cols = ["order", "sha", "path", "old_path", "kind", "old_blob", "new_blob"]
-        for row in changes[cols].itertuples(index=False, name=None):
-            ch = _Change(*row)
-            if ch.new_blob:
-                self.by_version[(ch.path, ch.new_blob)].append(ch)
-                self.by_blob[ch.new_blob].append(ch)
+        self._arrays = [written[c].to_numpy(dtype=object) if c != "order" else written[c].to_numpy() for c in cols]
+        codes, blobs = pd.factorize(written["new_blob"])
+        self._sorted = np.argsort(codes, kind="stable")
+        self._bounds = np.searchsorted(codes[self._sorted], np.arange(len(blobs) + 1)).tolist()
+        self._code = dict(zip(blobs.tolist(), range(len(blobs))))
+        self._of_blob: dict[str, list[_Change]] = {}
         self.state = dict(zip(versions["blob"], versions["state"]))
+
+    def by_blob(self, blob: str) -> list[_Change]:
+        """Every change that wrote ``blob``, at any path."""
+        found = self._of_blob.get(blob)
+        if found is None:
+            order, sha, path, old_path, kind, old_blob, new_blob = self._arrays
+            k = self._code.get(blob)
+            lo, hi = (self._bounds[k], self._bounds[k + 1]) if k is not None else (0, 0)
+            found = [_Change(int(order[i]), sha[i], path[i], old_path[i], kind[i], old_blob[i], new_blob[i])
+                     for i in self._sorted[lo:hi].tolist()]
+            self._of_blob[blob] = found
+        return found
 
     def producer(self, path: str, blob: str, before: int) -> _Change | None:
         """The newest change with order <= ``before`` that wrote ``blob`` at ``path``."""
         best = None
-        for ch in self.by_version.get((path, blob), ()):
-            if ch.order <= before and (best is None or ch.order > best.order):
+        for ch in self.by_blob(blob):
+            if ch.path == path and ch.order <= before and (best is None or ch.order > best.order):
                 best = ch
         return best
 
     def copy_source(self, born: _Change) -> _Change | None:
         """An older change that wrote the same blob at another path (an exact copy git called A)."""
         best = None
-        for ch in self.by_blob.get(born.new_blob, ()):
+        for ch in self.by_blob(born.new_blob):
             if ch.order < born.order and ch.path != born.path and (best is None or ch.order > best.order):
                 best = ch
         return best

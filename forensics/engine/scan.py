@@ -84,6 +84,20 @@ class ScanResult:
         blobs = self.read_blobs(sorted(set(entries.values())))
         return {p: blobs.get(b) for p, b in entries.items()}
 
+    def worktree_backups(self) -> list[str]:
+        """Backup paths present in the worktree but not in the scanned tree (listed, never read or
+        written; empty for a bare repository). Only called when a user asks for worktree evidence."""
+        if self.repo.is_bare:
+            return []
+        known, found = set(self.tree["path"]), []
+        for dirpath, dirnames, filenames in os.walk(self.repo.path):
+            dirnames[:] = [d for d in dirnames if d != ".git"]
+            for name in filenames:
+                rel = os.path.relpath(os.path.join(dirpath, name), self.repo.path).replace(os.sep, "/")
+                if self.settings.rules.is_backup(rel) and rel not in known:
+                    found.append(rel)
+        return sorted(found)
+
     def chains(self) -> pd.DataFrame:
         """Damage chains of every damaged path at the revision (see :func:`damage_chains`)."""
         if self._chains is None:

@@ -14,7 +14,7 @@ from forensics.analyses.blast import blast_radius, census_over_time, path_table
 from forensics.analyses.culprits import culprits as find_culprits
 from forensics.analyses.dependents import dependents, jobs_summary
 from forensics.analyses.root_cause import root_causes
-from forensics.analyses.summary import summarize
+from forensics.analyses.summary import as_markdown, summarize
 from forensics.analyses.timeline import timeline as build_timeline
 from forensics.analyses.trend import damaged_over_time
 from forensics.engine.scan import ScanResult, scan
@@ -49,7 +49,7 @@ class RootCause:
         return df
 
     def summary_markdown(self) -> str:
-        return "\n".join(f"- {line}" for line in self.summary)
+        return as_markdown(self.summary)
 
     def write_csvs(self, out_dir) -> dict[str, str]:
         """Write ``timeline.csv``, ``culprits.csv`` and ``chains.csv`` into ``out_dir``."""

@@ -58,8 +58,9 @@ def test_the_bulk_import_script_touched_many_damaged_none_and_is_linked_to_its_b
     assert bulk["already_damaged"] == len(incident["sets"]["bulk_touched_already_damaged"])
     script = cul[(cul["kind"] == "script") & (cul["linked_to"] == sha)].iloc[0]
     assert script["subject"] == "bulk_fix_websocket_imports.py"
-    assert "same commit" in script["reason"] and "named in message" in script["reason"]
-    assert "backup time (*.backup_20250910_044026)" in script["reason"]
+    # the link names its evidence (issue #13: the ``evidence`` column replaces ``reason``)
+    assert "same commit" in script["evidence"] and "named in message" in script["evidence"]
+    assert "backup time (*.backup_20250910_044026)" in script["evidence"]
     backups = cul[(cul["kind"] == "backup_set") & (cul["subject"] == "*.backup_20250910_044026")].iloc[0]
     assert backups["sha"] == sha and backups["linked_to"] == sha
     assert backups["paths_changed"] == len(incident["sets"]["bulk_touched"])
@@ -80,15 +81,24 @@ def test_the_snapshot_tree_is_a_backup_set_of_evidence(incident, rc):
 
 
 def test_the_summary_numbers_come_from_the_tables(incident, rc):
+    # issue #13 deliberately replaced the date-ordered prose with a Markdown account per incident
     text = "\n".join(rc.summary)
+    breaker = incident["roles"]["breaker"][0]
     wave = rc.culprits[rc.culprits["kind"] == "wave"].iloc[0]
-    assert f"{wave['commits']} commits in {wave_minutes(incident)} minutes" in text
-    assert f"damaged {wave['paths_damaged']}, {len(incident['sets']['fixer_fixed'])} of them ones " \
-           f"{incident['roles']['breaker'][0][:12]} had damaged" in text
-    bulk = incident["roles"]["bulk_script"][0][:12]
-    assert re.search(rf"commit {bulk} .* touched {len(incident['sets']['bulk_touched']) + 1} paths and damaged 0; "
-                     rf"{len(incident['sets']['bulk_touched_already_damaged'])} of the paths it touched were already damaged",
-                     text)
+    roots = sum(1 for c in incident["chains"].values() if c["root_cause"] == breaker)
+    assert f"{breaker[:12]} (" in text and f"is the root cause of {roots} paths" in text
+    assert f"the wave {wave['sha'][:12]}..{wave['last_sha'][:12]} (ci-autofix, {wave['commits']} commits in " \
+           f"{wave_minutes(incident)} minutes)" in text
+    assert f"**Masked by** the same wave {wave['sha'][:12]} (marked {len(incident['sets']['fixer_fixed'])} paths " \
+           f"already damaged)" in text
+    sed = incident["roles"]["sed_unmask"][0]
+    # unmasked and still damaged: re-broken ones, and ones the breaker had broken twice (still broken)
+    rebroken = {e["path"] for e in incident["events"] if e["sha"] == sed and e["event"] == "unmarked"
+                and e["path"] in incident["chains"]}
+    assert f"**surfaced again by** {sed[:12]} (" in text and f"(unmasked {len(rebroken)} paths, left damaged)" in text
+    assert (f"`bulk_fix_websocket_imports.py` (commit {incident['roles']['bulk_script'][0][:12]}): "
+            f"touched {len(incident['sets']['bulk_touched']) + 1}, damaged 0, "
+            f"{len(incident['sets']['bulk_touched_already_damaged'])} already damaged") in text
     assert f"{len(incident['chains'])} of {len(incident['states']['HEAD'])} paths in scope are damaged" in text
 
 
