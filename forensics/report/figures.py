@@ -69,8 +69,13 @@ def _figure(**layout) -> go.Figure:
 def use_offline_renderer() -> None:
     """Figures render in JupyterLab (plotly mimetype) and carry their own plotly.js for exported
     HTML (``notebook`` renderer: the library is embedded once, no CDN)."""
-    pio.renderers.default = "plotly_mimetype+notebook"
     pio.templates.default = "forensics"
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if getattr(get_ipython(), "kernel", None) is not None:   # a notebook kernel, not a plain interpreter
+        pio.renderers.default = "plotly_mimetype+notebook"
 
 
 # -- time bins ------------------------------------------------------------------------------------
@@ -329,8 +334,8 @@ def blast_treemap(paths: pd.DataFrame, title: str = "Paths in scope by directory
             seen[node] = (p + r.paths, d + int(r.damaged))
     ids = sorted(seen)
     fig = go.Figure(go.Treemap(
-        ids=ids, labels=[text(n.rsplit("/", 1)[-1]) for n in ids],
-        parents=[n.rsplit("/", 1)[0] if "/" in n else "" for n in ids], values=[seen[n][0] for n in ids],
+        ids=[text(n) for n in ids], labels=[text(n.rsplit("/", 1)[-1]) for n in ids],
+        parents=[text(n.rsplit("/", 1)[0]) if "/" in n else "" for n in ids], values=[seen[n][0] for n in ids],
         branchvalues="total",
         marker=dict(colors=[seen[n][1] / seen[n][0] if seen[n][0] else 0 for n in ids], colorscale=SEQUENTIAL,
                     reversescale=True, cmin=0, cmax=1, colorbar=dict(title="damaged")),

@@ -23,7 +23,7 @@ from forensics.report.parameters import Parameters
 # (anchor, heading) of the page's sections, in order: the table of contents.
 SECTIONS = (("summary", "What the history proves"), ("timeline", "Root-cause timeline"),
             ("culprits", "Culprits"), ("blast-radius", "Blast radius"), ("ci-jobs", "CI jobs and config files"),
-            ("restoration", "Restoration candidates"), ("chains", "Damage chains"),
+            ("restoration", "Restoration candidates"), ("chains", "Root causes and damage chains"),
             ("parameters", "Run parameters"))
 
 CSV_FILES = (("restore_candidates", "the restore list, the plan forensics restore --plan reads"),
@@ -129,11 +129,10 @@ class IncidentReport:
             plan = plan.assign(_tier=plan["priority"].map(tier_key)).sort_values(["_tier", "path"]).drop(columns="_tier")
         return Table(plan[[c for c in _RESTORE_COLUMNS if c in plan.columns]], "restore list")
 
-    def chains_table(self) -> Table:
-        cols = [c for c in ("path", "state", "events", "root_cause", "root_cause_event", "root_cause_at",
-                            "damaged_since", "damaged_since_at", "last_good_sha", "last_good_path")
-                if c in self.rc.chains.columns]
-        return Table(with_show_command(self.rc.chains[cols], "root_cause"), "damage chains")
+    def root_causes_table(self) -> Table:
+        """One row per root-cause commit of today's damage, most paths first, with its ``git show``."""
+        rc = self.rc.root_causes.rename(columns={"root_cause": "sha"})
+        return Table(with_show_command(rc), "root causes")
 
     def jobs_table(self) -> Table:
         return Table(self.blast.jobs, "CI jobs and config files")
