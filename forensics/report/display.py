@@ -71,7 +71,9 @@ _STYLE = """<style>
   text-align: left; padding: 3px 8px; border-bottom: 1px solid rgba(128,128,128,0.5); white-space: nowrap; }
 .fx-table th[aria-sort=ascending]::after { content: " \\25B2"; }
 .fx-table th[aria-sort=descending]::after { content: " \\25BC"; }
-.fx-table td { padding: 2px 8px; vertical-align: top; border-bottom: 1px solid rgba(128,128,128,0.15); }
+.fx-table td { padding: 2px 8px; vertical-align: top; border-bottom: 1px solid rgba(128,128,128,0.15);
+  text-align: left; max-width: none; }
+.fx-table tbody tr:nth-child(odd) { background: rgba(128,128,128,0.06); }
 .fx-table td.fx-text { max-width: 32em; white-space: normal; overflow-wrap: anywhere; }
 .fx-table td.fx-code, .fx-table td.fx-sha { font-family: var(--jp-code-font-family, monospace); white-space: nowrap; }
 .fx-table td.fx-num { text-align: right; }
@@ -125,8 +127,8 @@ def table_html(df: pd.DataFrame, caption: str | None = None, searchable: bool = 
            + (f'<input type="search" placeholder="search (full SHAs too)" aria-label="search {esc(caption or "table")}">'
               if searchable else "")
            + f'<span class="fx-count">{count}</span><span>click a column to sort</span></div>')
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (f'{_STYLE}<div class="fx-table" id="{tid}">{bar}<div class="fx-scroll"><table>{cap}'
+    label = f' aria-label="{esc(caption)}"' if caption else ""
+    return (f'{_STYLE}<div class="fx-table" id="{tid}">{bar}<div class="fx-scroll"><table{label}>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></div>{_SCRIPT}')
 
 

@@ -115,8 +115,9 @@ class IncidentReport:
         from forensics.report.figures import damage_column
 
         c = self.rc.culprits
-        if len(c):
-            c = c.sort_values([damage_column(c), "committed_at"], ascending=[False, True])
+        if len(c):   # backup sets are evidence, not culprits: last
+            c = c.assign(_evidence=c["kind"] == "backup_set").sort_values(
+                ["_evidence", damage_column(c), "committed_at"], ascending=[True, False, True]).drop(columns="_evidence")
         cols = [col for col in _CULPRIT_COLUMNS if col in c.columns]
         return Table(with_show_command(c[cols]), "culprits")
 
