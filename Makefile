@@ -51,3 +51,4 @@ distclean: clean
 # Builds (once) a 20,000-commit simulated history under data/bench and writes benchmarks/RESULTS.md.
 bench: install
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/report_bench.py

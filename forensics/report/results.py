@@ -154,39 +154,25 @@ def timeline_from_events(events: pd.DataFrame, commits: pd.DataFrame) -> pd.Data
 
 
 def path_chain(result: ScanResult, path: str, whole: bool = False) -> pd.DataFrame:
-    """The events of one path, oldest first, following renames backwards: only its damage chain (the
-    events since its last healthy version) when it is damaged now, unless ``whole``. Columns:
-    committed_at, sha, author, subject, path, event, state_before, state_after, git_show."""
+    """The events of one path, oldest first: its damage chain (the events since its last healthy
+    version, renames followed) when it is damaged now; with ``whole``, or for a healthy path, every
+    event under its name and the names its chain passed through. Columns: committed_at, sha, author,
+    subject, path, event, state_before, state_after, git_show."""
     from forensics.errors import ForensicsError
 
     ev = result.events
-    names, current, picked = [path], path, []
-    before = None
-    for _ in range(1000):                                  # a rename chain, never a loop
-        mine = ev[(ev["path"] == current)]
-        if before is not None:
-            mine = mine[mine["order"] < before]
-        if not len(mine):
-            break
-        picked.append(mine)
-        renamed = mine[mine["old_path"].notna() & (mine["old_path"] != current) & (mine["old_path"] != "")]
-        if not len(renamed):
-            break
-        first = renamed.sort_values("order").iloc[0]
-        before, current = first["order"], first["old_path"]
-        names.append(current)
-    if not picked:
-        if path not in set(result.subjects["path"]):
-            raise ForensicsError(f"no events for {path!r}, and it is not a path in scope at {result.rev}")
-        return pd.DataFrame(columns=["committed_at", "sha", "author", "subject", "path", "event", "state_before",
-                                     "state_after", "git_show"])
-    rows = pd.concat(picked).sort_values("order")
-    if not whole:
-        chains = result.chains()
-        hit = chains[chains["path"] == path]
-        if len(hit):
-            steps = {(sha, p, e) for sha, p, e in hit["chain"].iloc[0]}
-            rows = rows[[(s, p, e) in steps for s, p, e in zip(rows["sha"], rows["path"], rows["event"].astype(str))]]
+    chains = result.chains()
+    hit = chains[chains["path"] == path]
+    steps = [tuple(s) for s in hit["chain"].iloc[0]] if len(hit) else []
+    if steps and not whole:
+        keys = pd.DataFrame(steps, columns=["sha", "path", "event"])
+        rows = ev.assign(event=ev["event"].astype(str)).merge(keys, on=["sha", "path", "event"])
+    else:
+        names = {path} | {p for _, p, _ in steps}
+        rows = ev[ev["path"].isin(names)]
+    if not len(rows) and path not in set(result.subjects["path"]) and path not in set(ev["path"]):
+        raise ForensicsError(f"no events for {path!r}, and it is not a path in scope at {result.rev}")
+    rows = rows.sort_values("order")
     subjects = result.commits.set_index("sha")["subject"]
     out = rows.assign(subject=rows["sha"].map(subjects))[["committed_at", "sha", "author", "subject", "path", "event",
                                                           "state_before", "state_after"]]
