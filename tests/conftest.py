@@ -24,6 +24,13 @@ def incident(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
+def realistic(tmp_path_factory) -> dict:
+    """The realistic incident at its default size (``--preset realistic``): ``truth`` plus ``repo``."""
+    out = tmp_path_factory.mktemp("realistic")
+    return simulate(out, seed=SEED, scale=1, preset="realistic")
+
+
+@pytest.fixture(scope="session")
 def repo(incident) -> str:
     return incident["repo"]
 

@@ -282,7 +282,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.scale < 1:
         raise ForensicsError("--scale must be at least 1")
     t = time.perf_counter()
-    truth = simulate(args.dir, seed=args.seed, scale=args.scale, force=args.force)
+    truth = simulate(args.dir, seed=args.seed, scale=args.scale, force=args.force, preset=args.preset)
     print(f"built {truth['repo']} ({truth['counts']['commits']} commits, {truth['counts']['paths_at_head']} "
           f"Python paths at HEAD, {truth['counts']['damaged_at_head']} damaged) and {truth['truth_file']} "
           f"in {time.perf_counter() - t:.1f} s")
@@ -432,7 +432,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="build the deterministic demo incident repository and its truth manifest")
     p.add_argument("dir", metavar="DIR", help="output directory: DIR/repo and DIR/truth.json")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks")
+    p.add_argument("--scale", type=int, default=1, help="grow files and commits for benchmarks "
+                   "(realistic: about 1,750 commits per unit of scale)")
+    p.add_argument("--preset", choices=("demo", "realistic"), default="demo",
+                   help="demo: the small demo incident (default); realistic: a noisy history with three incidents")
     p.add_argument("--force", action="store_true", help="replace an existing DIR")
     p.set_defaults(func=cmd_simulate)
     return parser

@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from forensics.errors import ForensicsError
 from forensics.engine.git import display_path, git_env
@@ -20,15 +20,24 @@ from forensics.simulate.incident import Incident
 from forensics.simulate.model import AUTHORS, Model, Version, is_subject
 
 TRUTH_SCHEMA = 1
+PRESETS: tuple[str, ...] = ("demo", "realistic")
 
 
-def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = False) -> dict[str, Any]:
-    """Build ``out_dir/repo`` and ``out_dir/truth.json``; reuse them when seed and scale match."""
+def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = False,
+             preset: str = "demo") -> dict[str, Any]:
+    """Build ``out_dir/repo`` and ``out_dir/truth.json``; reuse them when preset, seed and scale match.
+
+    ``preset``: ``demo`` (the small demo incident, the default) or ``realistic`` (the noisy, realistic
+    incident of :mod:`forensics.simulate.realistic`; its truth adds the sections documented in
+    :mod:`forensics.simulate.realistic_truth`)."""
+    if preset not in PRESETS:
+        raise ForensicsError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
     out = Path(out_dir)
     repo, truth_file = out / "repo", out / "truth.json"
     if truth_file.exists() and repo.exists() and not force:
         truth = json.loads(truth_file.read_text())
-        if truth.get("seed") == seed and truth.get("scale") == scale and truth.get("schema") == TRUTH_SCHEMA:
+        if truth.get("seed") == seed and truth.get("scale") == scale and truth.get("schema") == TRUTH_SCHEMA \
+                and truth.get("preset", "demo") == preset:
             return truth
         raise ForensicsError(f"{out} holds a simulation with other settings; pass --force to replace it")
     if out.exists() and any(out.iterdir()):
@@ -36,11 +45,20 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
         if not force and not {p.name for p in out.iterdir()} <= ours:
             raise ForensicsError(f"{out} exists and is not empty; choose another directory or pass --force")
         shutil.rmtree(out)
+    if preset == "realistic":
+        from forensics.simulate.realistic import realistic_model
+        from forensics.simulate.realistic_truth import realistic_truth
+
+        return write_model(realistic_model(seed, scale), out, seed, scale, extra=realistic_truth)
     return write_model(Incident(seed, scale).build(), out, seed, scale)
 
 
-def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dict[str, Any]:
-    """Write a simulator model as a repository with one ``git fast-import``, plus its truth manifest."""
+def write_model(model: Model, out_dir: str | Path, seed: int, scale: int,
+                extra: Callable[[Model, dict[int, str], dict[str, Any]], dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
+    """Write a simulator model as a repository with one ``git fast-import``, plus its truth manifest.
+
+    ``extra(model, shas, truth)`` returns more truth sections (the realistic preset's)."""
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     repo, truth_file = out / "repo", out / "truth.json"
@@ -63,7 +81,10 @@ def write_model(model: Model, out_dir: str | Path, seed: int, scale: int) -> dic
             shas[int(mark) - 1] = sha
     marks.unlink()
     building.rename(repo)
-    truth = _displayed(_truth(model, shas, seed, scale))
+    truth = _truth(model, shas, seed, scale)
+    if extra is not None:
+        truth.update(extra(model, shas, truth))
+    truth = _displayed(truth)
     truth["repo"] = str(repo)
     truth["truth_file"] = str(truth_file)
     truth_file.write_text(json.dumps(truth, indent=1, ensure_ascii=True))
