@@ -1,8 +1,8 @@
 """``make bench`` (report part): ``forensics report`` on a large simulated history after a cached scan,
 and the size of the page it writes; results in benchmarks/REPORT_RESULTS.md.
 
-The history is the realistic preset of ``forensics simulate`` when it exists (``--preset realistic``),
-else ``forensics.simulate.large`` at ``--commits`` commits. Targets: the report in 60 s or less after a
+The history is the realistic preset of ``forensics simulate`` at ``--scale 10`` (about 17,500 commits)
+when it exists, else ``forensics.simulate.large`` at ``--commits`` commits. Targets: the report in 60 s or less after a
 cached scan, the page 10 MB or less.
 """
 from __future__ import annotations
@@ -23,16 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
-def build(data: Path, commits: int) -> tuple[str, str]:
+def build(data: Path, commits: int, scale: int) -> tuple[str, str]:
     """(repository path, description) of the history to report on."""
     help_text = subprocess.run([PY, "-m", "forensics", "simulate", "--help"], capture_output=True, text=True,
                                cwd=ROOT).stdout
     if "--preset" in help_text:
-        out = data / "realistic"
+        out = data / f"realistic-scale{scale}"
         if not (out / "repo").exists():
-            subprocess.run([PY, "-m", "forensics", "simulate", str(out), "--preset", "realistic", "--force"],
-                           check=True, cwd=ROOT)
-        return str(out / "repo"), "`forensics simulate --preset realistic`"
+            subprocess.run([PY, "-m", "forensics", "simulate", str(out), "--preset", "realistic", "--scale", str(scale),
+                            "--force"], check=True, cwd=ROOT)
+        return str(out / "repo"), f"`forensics simulate --preset realistic --scale {scale}`"
     sys.path.insert(0, str(ROOT))
     from forensics.simulate.large import simulate_large
 
@@ -55,12 +55,13 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(ROOT / "data" / "bench"))
-    ap.add_argument("--commits", type=int, default=12_000)
+    ap.add_argument("--commits", type=int, default=12_000, help="commits of the large history (no realistic preset)")
+    ap.add_argument("--scale", type=int, default=10, help="scale of the realistic preset (10: about 17,500 commits)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "REPORT_RESULTS.md"))
     a = ap.parse_args()
 
-    repo, described = build(Path(a.data), a.commits)
+    repo, described = build(Path(a.data), a.commits, a.scale)
     tmp = Path(tempfile.mkdtemp(prefix="forensics-report-bench-"))
     cache = tmp / "cache"
     scan_wall, _ = timed([PY, "-m", "forensics", "scan", repo, "--cache", str(cache), "-q"])

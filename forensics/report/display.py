@@ -61,22 +61,24 @@ _SCRIPT = """<script>
 })();
 </script>"""
 
+# JupyterLab right-aligns output table cells with a selector of specificity (0,2,1); the doubled class
+# outranks it, in JupyterLab and in the exported page alike.
 _STYLE = """<style>
-.fx-table { margin: 0.5em 0 1.5em 0; }
-.fx-table .fx-bar { display: flex; gap: 1em; align-items: center; margin-bottom: 0.3em; font-size: 0.9em; }
-.fx-table input { padding: 2px 6px; min-width: 18em; }
-.fx-table .fx-scroll { max-height: 36em; overflow: auto; border: 1px solid rgba(128,128,128,0.35); }
-.fx-table table { border-collapse: collapse; font-size: 0.85em; width: max-content; min-width: 100%; }
-.fx-table th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); cursor: pointer;
+.fx-table.fx-table { margin: 0.5em 0 1.5em 0; }
+.fx-table.fx-table .fx-bar { display: flex; gap: 1em; align-items: center; margin-bottom: 0.3em; font-size: 0.9em; }
+.fx-table.fx-table input { padding: 2px 6px; min-width: 18em; }
+.fx-table.fx-table .fx-scroll { max-height: 36em; overflow: auto; border: 1px solid rgba(128,128,128,0.35); }
+.fx-table.fx-table table { border-collapse: collapse; font-size: 0.85em; width: max-content; min-width: 100%; }
+.fx-table.fx-table th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); cursor: pointer;
   text-align: left; padding: 3px 8px; border-bottom: 1px solid rgba(128,128,128,0.5); white-space: nowrap; }
-.fx-table th[aria-sort=ascending]::after { content: " \\25B2"; }
-.fx-table th[aria-sort=descending]::after { content: " \\25BC"; }
-.fx-table td { padding: 2px 8px; vertical-align: top; border-bottom: 1px solid rgba(128,128,128,0.15);
-  text-align: left; max-width: none; }
-.fx-table tbody tr:nth-child(odd) { background: rgba(128,128,128,0.06); }
-.fx-table td.fx-text { max-width: 32em; white-space: normal; overflow-wrap: anywhere; }
-.fx-table td.fx-code, .fx-table td.fx-sha { font-family: var(--jp-code-font-family, monospace); white-space: nowrap; }
-.fx-table td.fx-num { text-align: right; }
+.fx-table.fx-table th[aria-sort=ascending]::after { content: " \\25B2"; }
+.fx-table.fx-table th[aria-sort=descending]::after { content: " \\25BC"; }
+.fx-table.fx-table td { padding: 2px 8px; vertical-align: top; border-bottom: 1px solid rgba(128,128,128,0.15);
+  text-align: left; max-width: none; white-space: nowrap; }
+.fx-table.fx-table tbody tr:nth-child(odd) { background: rgba(128,128,128,0.06); }
+.fx-table.fx-table td.fx-text { max-width: 32em; white-space: normal; overflow-wrap: anywhere; }
+.fx-table.fx-table td.fx-code, .fx-table.fx-table td.fx-sha { font-family: var(--jp-code-font-family, monospace); white-space: nowrap; }
+.fx-table.fx-table td.fx-num, .fx-table.fx-table th.fx-num { text-align: right; }
 </style>"""
 
 _TEXT_COLUMNS = {"subject", "headline", "evidence", "reason", "text", "scripts", "summary", "title", "edits"}
@@ -114,7 +116,7 @@ def table_html(df: pd.DataFrame, caption: str | None = None, searchable: bool = 
     out = for_output(df.reset_index(drop=True))
     numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns}
     tid = f"fx-table-{next(_ids)}"
-    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in out.columns)
+    head = "".join(f'<th scope="col"{" class=fx-num" if numeric[c] else ""}>{esc(c)}</th>' for c in out.columns)
     cols = list(out.columns)
     rows = []
     for values in out.itertuples(index=False, name=None):

@@ -31,8 +31,8 @@ CSV_FILES = (("restore_candidates", "the restore list, the plan forensics restor
              ("blast_radius", "damage by directory and tier"), ("dependents", "CI references"),
              ("incidents", "incidents"), ("report", "headline numbers (JSON)"))
 
-_RESTORE_COLUMNS = ["path", "priority", "confidence", "source", "state", "tests_now", "tests_last_good",
-                    "edits_since_damage", "restore_command"]
+_RESTORE_COLUMNS = ["path", "priority", "confidence", "source", "restore_command", "state", "tests_now",
+                    "tests_last_good", "edits_since_damage"]
 _CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_touched", "paths_damaged",
                     "paths_still_damaged", "paths_healed", "commits", "scripts"]
 

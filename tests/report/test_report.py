@@ -174,3 +174,28 @@ def test_repository_strings_are_text_in_plotly_labels_and_hovers(incident, tmp_p
         text = fig.to_json()
         assert "<img" not in text and "\\u003cimg" not in text and "<b>unit" not in text and "\\u003cb\\u003eunit" not in text
         assert "Eve &amp; [x]" not in text                          # the author's entity is escaped too
+
+
+# -- the realistic incident ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def realistic_report(realistic, tmp_path_factory):
+    out = tmp_path_factory.mktemp("realistic-report")
+    proc = run_cli("report", realistic["repo"], "--out", str(out), "--no-cache", "-q")
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stderr
+    return out
+
+
+def test_the_realistic_incident_is_drawn_whole_in_a_real_browser(realistic, realistic_report, tmp_path):
+    page = realistic_report / "incident_report.html"
+    assert page.stat().st_size < 10_000_000
+    dom = dump_dom(page, tmp_path / "profile")
+    figures = drawn_figures(dom)
+    assert len(figures) == 7 and all(f.has_svg for f in figures), [f.title for f in figures if not f.has_svg]
+    bar_charts = [f for f in figures if f.bar_widths]
+    assert len(bar_charts) >= 3
+    for f in bar_charts:
+        assert min(f.bar_widths) >= 2, (f.title, min(f.bar_widths))
+    # the restore list is whole: one row per damaged path at HEAD, as the truth has them
+    plan = pd.read_csv(realistic_report / "restore_candidates.csv")
+    assert f"{len(plan)} rows" in dom and len(plan) == realistic["counts"]["damaged_at_head"]
