@@ -52,3 +52,4 @@ distclean: clean
 bench: install
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_story.py
+	$(BIN)/python benchmarks/report_bench.py

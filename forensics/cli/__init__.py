@@ -44,10 +44,12 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
 
 
 def _csv_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-' for stdout)")
+    p.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-' for stdout; every column)")
     p.add_argument("--format", choices=("table", "csv", "json", "jsonl"),
                    help="output format (default: table on stdout; csv with --csv)")
     p.add_argument("--out", metavar="FILE", help="write the output to FILE instead of stdout")
+    p.add_argument("--all-columns", action="store_true",
+                   help="print every column, uncut (default: the command's main columns, fitted to the terminal)")
 
 
 def _machine_output(args: argparse.Namespace) -> bool:
@@ -90,7 +92,8 @@ def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
     fmt = getattr(args, "format", None) or ("csv" if getattr(args, "csv", None) else "table")
     target = getattr(args, "out", None) or (getattr(args, "csv", None) if fmt == "csv" else None) or "-"
     if fmt == "table" and target == "-":
-        print_table(df, max_rows=max_rows)
+        print_table(df, max_rows=max_rows, command=getattr(args, "command", None),
+                    all_columns=getattr(args, "all_columns", False))
         return
     from forensics.report.tables import write_table
 
@@ -212,11 +215,7 @@ def cmd_restore_list(args: argparse.Namespace) -> int:
 
     tiers = load_tiers(args.priority_rules)
     result = _do_scan(args)
-    table = restore_list(result, tiers)
-    if not _machine_output(args):
-        table = table[["path", "state", "source", "confidence", "priority", "tests_now", "tests_last_good",
-                       "edits_since_damage", "restore_command"]]
-    _emit(table, args)
+    _emit(restore_list(result, tiers), args)
     return 0
 
 
@@ -277,7 +276,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                  "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules}
     status, html, message = run_report(args.repo, args.out, rev=args.rev, params_file=args.parameters,
                                        overrides=overrides, cell_timeout=args.cell_timeout, progress=not args.quiet)
-    print(message, file=sys.stderr if status else sys.stdout)
+    if status or not args.quiet:
+        print(message, file=sys.stderr if status else sys.stdout)
     return status
 
 

@@ -46,6 +46,11 @@ class Parameters:
     def depth(self) -> int:
         return self.extra["depth"]
 
+    @property
+    def focus(self) -> str:
+        """A path, a directory (``dir/``) or an incident (``#N``) the figures narrow to; "" for all."""
+        return self.extra.get("focus", "")
+
     def scan_options(self) -> dict[str, Any]:
         return {"paths": self.paths, "markers": self.markers, "cache": self.cache, "progress": False,
                 "bulk_threshold": self.bulk_threshold}
@@ -116,6 +121,9 @@ def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: A
     tiers = load_tiers(str(_locate(priority_rules, must_exist=True, name="priority_rules")) if priority_rules else None)
     if not isinstance(depth, int) or depth < 0:
         raise ParameterError("depth", "must be an integer >= 0")
+    for name in ("focus", "chain_of"):
+        if not isinstance(extra.get(name, ""), str):
+            raise ParameterError(name, "must be a string (a path, a directory ending in / or an incident #N)")
     csv_path = _locate(output_csv, must_exist=False, name="output_csv") if output_csv else out / "restore_candidates.csv"
     from forensics.report.figures import use_offline_renderer
 

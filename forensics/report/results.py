@@ -21,6 +21,8 @@ from forensics.engine.scan import ScanResult, scan
 from forensics.engine.tiers import DEFAULT_TIERS, Tier
 from forensics.report.figures import (blast_treemap, census_over_time_figure, damaged_over_time_figure,
                                       event_heatmap, timeline_figure, touched_vs_damaged_figure)
+from forensics.engine.states import EVENT_KINDS
+from forensics.report.display import Table, with_show_command
 from forensics.report.tables import write_csv
 
 @dataclass
@@ -61,11 +63,138 @@ class RootCause:
         write_csv(self.chains, str(files["chains"]))
         return {k: str(v) for k, v in files.items()}
 
-    def timeline_figure(self):
-        return timeline_figure(self._window(self.timeline), self._window(self.culprits))
+    def timeline_figure(self, incidents: pd.DataFrame | None = None):
+        """Events per time bin by kind, top culprits annotated, incidents shaded (when given)."""
+        return timeline_figure(self._window(self.timeline), self._window(self.culprits), incidents)
 
     def trend_figure(self):
         return damaged_over_time_figure(self._window(self.trend))
+
+    def chain(self, path: str, whole: bool = False) -> Table:
+        """One path's story as a table: its damage chain (``whole``: every event, renames followed).
+        Columns: committed_at, sha, author, subject, path, event, state_before, state_after, git_show."""
+        return Table(path_chain(self.result, path, whole), f"chain of {path}")
+
+    def focused(self, spec: str | int | None, incidents: pd.DataFrame | None = None) -> "RootCause":
+        """The same analysis narrowed to a path, a directory or an incident (see ``Focus``): the
+        timeline and the culprits come from the events in focus; chains keep only paths in focus."""
+        f = Focus.parse(spec, incidents, self.result.subjects["path"])
+        if f.kind == "all":
+            return self
+        ev = self.result.events[f.events_mask(self.result.events)]
+        tl = timeline_from_events(ev, self.result.commits)
+        shas = set(ev["sha"])
+        member = self.culprits["sha"].isin(shas) | self.culprits.get("last_sha", self.culprits["sha"]).isin(shas)
+        chains = self.chains[f.paths_mask(self.chains["path"])]
+        return RootCause(result=self.result, timeline=tl, culprits=self.culprits[member], chains=chains,
+                         root_causes=self.root_causes[self.root_causes["root_cause"].isin(set(chains["root_cause"]))],
+                         trend=self.trend, summary=self.summary, since=self.since, until=self.until)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a reader narrows the figures to: ``all``, one ``path``, a ``directory`` (a prefix; a
+    trailing ``/`` is optional) or an ``incident`` (its time span, from the incidents table)."""
+
+    kind: str
+    value: str = ""
+    first_at: pd.Timestamp | None = None
+    last_at: pd.Timestamp | None = None
+
+    @classmethod
+    def parse(cls, spec: str | int | None, incidents: pd.DataFrame | None = None,
+              known_paths: "pd.Series | None" = None) -> "Focus":
+        from forensics.errors import ForensicsError
+
+        if spec in (None, "", "*"):
+            return cls("all")
+        text = str(spec).strip()
+        low = text.lower().removeprefix("incident").strip().lstrip("#")
+        if isinstance(spec, int) or (low.isdigit() and (text.lower().startswith(("incident", "#")) or isinstance(spec, int))):
+            if incidents is None or not len(incidents):
+                raise ForensicsError(f"focus {text!r}: no incidents table is available")
+            row = incidents[incidents["incident"].astype(str) == low]
+            if not len(row):
+                raise ForensicsError(f"focus {text!r}: no such incident (known: 1..{len(incidents)})")
+            return cls("incident", low, pd.Timestamp(row["first_at"].iloc[0]), pd.Timestamp(row["last_at"].iloc[0]))
+        if text.endswith("/") or (known_paths is not None and text not in set(known_paths)):
+            return cls("directory", text.rstrip("/"))
+        return cls("path", text)
+
+    def _path_mask(self, paths: pd.Series) -> pd.Series:
+        p = paths.astype(str)
+        if self.kind == "path":
+            return p == self.value
+        return (p == self.value) | p.str.startswith(self.value + "/")
+
+    def paths_mask(self, paths: pd.Series) -> pd.Series:
+        if self.kind in ("all", "incident"):
+            return pd.Series(True, index=paths.index)
+        return self._path_mask(paths)
+
+    def events_mask(self, events: pd.DataFrame) -> pd.Series:
+        if self.kind == "all":
+            return pd.Series(True, index=events.index)
+        if self.kind == "incident":
+            return (events["committed_at"] >= self.first_at) & (events["committed_at"] <= self.last_at)
+        mask = self._path_mask(events["path"])
+        if "old_path" in events:
+            mask |= self._path_mask(events["old_path"].fillna(""))
+        return mask
+
+
+def timeline_from_events(events: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
+    """Per commit with events: sha, committed_at, author, subject and one count column per event kind
+    (the shape of ``forensics.analyses.timeline``, for any subset of the events)."""
+    if not len(events):
+        return pd.DataFrame(columns=["sha", "committed_at", "author", "subject", *EVENT_KINDS])
+    counts = pd.crosstab(events["sha"], events["event"].astype(str)).reindex(columns=list(EVENT_KINDS), fill_value=0)
+    info = commits.set_index("sha")[["committed_at", "author", "subject"]]
+    return info.join(counts, how="inner").reset_index().rename(columns={"index": "sha"}).sort_values("committed_at")
+
+
+def path_chain(result: ScanResult, path: str, whole: bool = False) -> pd.DataFrame:
+    """The events of one path, oldest first: its damage chain (the events since its last healthy
+    version, renames followed) when it is damaged now; with ``whole``, or for a healthy path, every
+    event under its name and the names its chain passed through. Columns: committed_at, sha, author,
+    subject, path, event, state_before, state_after, git_show."""
+    from forensics.errors import ForensicsError
+
+    ev = result.events
+    chains = result.chains()
+    hit = chains[chains["path"] == path]
+    steps = [tuple(s) for s in hit["chain"].iloc[0]] if len(hit) else []
+    if steps and not whole:
+        keys = pd.DataFrame(steps, columns=["sha", "path", "event"])
+        rows = ev.assign(event=ev["event"].astype(str)).merge(keys, on=["sha", "path", "event"])
+    else:
+        names = {path} | {p for _, p, _ in steps}
+        rows = ev[ev["path"].isin(names)]
+    if not len(rows) and path not in set(result.subjects["path"]) and path not in set(ev["path"]):
+        raise ForensicsError(f"no events for {path!r}, and it is not a path in scope at {result.rev}")
+    rows = rows.sort_values("order")
+    subjects = result.commits.set_index("sha")["subject"]
+    out = rows.assign(subject=rows["sha"].map(subjects))[["committed_at", "sha", "author", "subject", "path", "event",
+                                                          "state_before", "state_after"]]
+    return with_show_command(out).reset_index(drop=True)
+
+
+def incidents_of(result: ScanResult, culprits: pd.DataFrame) -> pd.DataFrame | None:
+    """The incidents table (CONTRACT columns: incident, first_at, last_at, paths_damaged,
+    paths_still_damaged, ...) when ``forensics.analyses.incidents`` provides ``incidents(result[,
+    culprits])``; ``None`` where it does not exist yet."""
+    import inspect
+
+    try:
+        from forensics.analyses import incidents as module
+    except ImportError:
+        return None
+    build = getattr(module, "incidents", None)
+    if build is None:
+        return None
+    if "culprits" in inspect.signature(build).parameters:
+        return build(result, culprits=culprits)
+    return build(result)
 
 
 def _utc(value: str | None) -> pd.Timestamp | None:
@@ -103,14 +232,15 @@ class BlastRadius:
         self.over_time = census_over_time(result, tiers, depth)
         self.culprits = culprits if culprits is not None else find_culprits(result)
 
-    def treemap(self):
-        return blast_treemap(self.paths)
+    def treemap(self, focus: "Focus | None" = None):
+        return blast_treemap(self.paths[focus.paths_mask(self.paths["path"])] if focus else self.paths)
 
     def touched_vs_damaged(self):
         return touched_vs_damaged_figure(self.culprits)
 
-    def heatmap(self):
-        return event_heatmap(self.result.events, self.depth)
+    def heatmap(self, focus: "Focus | None" = None):
+        ev = self.result.events
+        return event_heatmap(ev[focus.events_mask(ev)] if focus else ev, self.depth)
 
     def over_time_figure(self):
         return census_over_time_figure(self.over_time)

@@ -64,15 +64,105 @@ def write_csv(df: pd.DataFrame, target: str, raw: bool | None = None) -> None:
         raise BadOutput(target, exc.strerror or str(exc)) from None
 
 
-def print_table(df: pd.DataFrame, stream: TextIO | None = None, max_rows: int | None = None) -> None:
-    stream = stream or sys.stdout
+# The columns a terminal shows by default, per command (``--all-columns`` shows every one; a CSV always
+# keeps every column). Columns a table does not have are skipped, so an analysis can grow freely.
+TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "timeline": ("sha", "committed_at", "author", "subject", "broke", "healed", "marked", "unmarked",
+                 "added_damaged", "deleted_damaged", "paths_changed"),
+    "events": ("sha", "committed_at", "path", "event", "state_before", "state_after", "author"),
+    "culprits": ("kind", "sha", "committed_at", "author", "subject", "paths_touched", "paths_damaged",
+                 "paths_still_damaged", "paths_healed"),
+    "signatures": ("signature", "files", "lines", "example_before", "example_after"),
+    "blast-radius": ("directory", "tier", "paths", "damaged", "tests_now", "tests_last_good", "tests_lost"),
+    "dependents": ("file", "line", "reference", "job", "kind", "paths_matched", "damaged_matched", "verdict"),
+    "restore-list": ("path", "priority", "confidence", "source", "state", "tests_recovered", "edits_since_damage",
+                     "last_good_sha"),
+    "incidents": ("incident", "first_at", "last_at", "paths_damaged", "paths_still_damaged", "headline"),
+    "hunt": ("path", "state", "signatures", "lines"),
+}
+# Cut first when a table is wider than the terminal (free text); commands and SHAs are never cut.
+_CUTTABLE = ("subject", "headline", "evidence", "reason", "text", "example_before", "example_after", "scripts",
+             "signature", "author", "reference", "file", "path", "directory", "verdict")
+_SHA = r"^[0-9a-f]{40}([0-9a-f]{24})?$"
+SHORT_SHA = 12
+
+
+def terminal_view(df: pd.DataFrame, command: str | None = None, all_columns: bool = False,
+                  width: int | None = None) -> pd.DataFrame:
+    """What a terminal shows of ``df``: the command's default columns (unless ``all_columns``), SHAs
+    as 12 characters, times in ISO 8601 UTC, and free-text columns cut with ``…`` until the rows fit
+    ``width`` (default: the terminal's, or $COLUMNS)."""
+    import shutil
+
     out = for_output(df)
+    if not all_columns and command in TERMINAL_COLUMNS:
+        keep = [c for c in TERMINAL_COLUMNS[command] if c in out.columns]
+        out = out[keep] if keep else out
+    for col in out.columns:
+        if (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])) and len(out):
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+            s = out[col].astype(str)
+            sha = s.str.match(_SHA)
+            if sha.any():
+                out[col] = s.where(~sha, s.str.slice(0, SHORT_SHA))
+            lists = s.str.fullmatch(r"([0-9a-f]{40} )+[0-9a-f]{40}")
+            if lists.any():
+                out[col] = out[col].where(~lists, s.str.split(" ").map(lambda v: " ".join(x[:SHORT_SHA] for x in v)))
+    width = width or shutil.get_terminal_size((160, 24)).columns
+    if all_columns or not len(out.columns):
+        return out
+    return _fit(out, width)
+
+
+_PATHS = ("path", "file", "directory", "reference")
+
+
+def _cut(s: str, n: int, middle: bool) -> str:
+    """``s`` in at most ``n`` characters: the end cut (``…``), or for paths the middle, so the file
+    name stays."""
+    if len(s) <= n:
+        return s
+    if not middle:
+        return s[: n - 1] + "…"
+    tail = (n - 1) * 2 // 3
+    return s[: n - 1 - tail] + "…" + s[len(s) - tail:]
+
+
+def _fit(out: pd.DataFrame, width: int, keep: int = 4) -> pd.DataFrame:
+    """Cut free-text columns (never commands or SHAs) to share what the other columns leave of
+    ``width``; when even 12 characters each do not fit, drop the last columns (not the first ``keep``)."""
+    w = {c: max([len(str(c))] + [len(str(v)) for v in out[c]]) for c in out.columns}
+    cuttable = [c for c in out.columns if c in _CUTTABLE]
+
+    def least(cols: list[str]) -> int:
+        return sum(w[c] if c not in cuttable else min(w[c], max(12, len(c))) for c in cols) + 2 * (len(cols) - 1)
+
+    cols = list(out.columns)
+    while len(cols) > keep and least(cols) > width:
+        cols.pop()
+    out = out[cols].copy()
+    cut = [c for c in cols if c in cuttable]
+    budget = width - sum(w[c] for c in cols if c not in cut) - 2 * (len(cols) - 1)
+    for i, col in enumerate(sorted(cut, key=lambda c: w[c])):       # narrowest first: water-filling
+        share = max(max(12, len(col)), budget // (len(cut) - i))
+        limit = min(w[col], share)
+        if limit < w[col]:
+            out[col] = out[col].map(lambda v, n=limit, mid=col in _PATHS: _cut(str(v), n, mid))
+        budget -= limit
+    return out
+
+
+def print_table(df: pd.DataFrame, stream: TextIO | None = None, max_rows: int | None = None,
+                command: str | None = None, all_columns: bool = False) -> None:
+    """Print ``df`` for a terminal (see ``terminal_view``); ``max_rows`` keeps the first N rows."""
+    stream = stream or sys.stdout
     if max_rows is not None:
-        out = out.head(max_rows)
-    if out.empty:
+        df = df.head(max(max_rows, 0))
+    if df.empty:
         print("(no rows)", file=stream)
         return
-    print(out.to_string(index=False, max_colwidth=60), file=stream)
+    out = terminal_view(df, command, all_columns)
+    print(out.to_string(index=False, max_colwidth=None if all_columns else 200), file=stream)
 
 
 def write_plan(plan: pd.DataFrame, target: str) -> str:

@@ -63,3 +63,33 @@ def test_a_bad_parameter_fails_with_one_clear_message(incident, tmp_path):
                             parameters={"repo": incident["repo"], "rev": "no-such-rev", "cache": ""},
                             cwd=str(tmp_path), progress_bar=False, kernel_name="python3")
     assert "unknown revision 'no-such-rev'" in str(info.value)
+
+
+def test_the_investigation_notebook_narrows_to_a_directory_and_shows_one_paths_chain(incident, tmp_path):
+    path = next(p for p in incident["chains"] if p.startswith("tests/unit/"))
+    out = tmp_path / "run.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "01_root_cause_timeline.ipynb"), str(out),
+                        parameters={"repo": incident["repo"], "output_dir": str(tmp_path / "out"), "cache": "",
+                                    "focus": "tests/unit/", "chain_of": path},
+                        cwd=str(tmp_path), progress_bar=False, kernel_name="python3")
+    nb = nbformat.read(out, as_version=4)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    chain = incident["chains"][path]["events"]
+    assert f"{len(chain)} row" in html and path in html
+    assert all(f'title="{sha}"' in html for sha, _, _ in chain)
+    figures = [o["data"]["application/vnd.plotly.v1+json"] for c in nb.cells for o in c.get("outputs", [])
+               if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    timeline = next(f for f in figures if "Events over time" in f["layout"]["title"]["text"])
+    in_dir = [e for e in incident["events"] if e["path"].startswith("tests/unit/") or e["old_path"].startswith("tests/unit/")]
+    assert sum(_values(t["y"]).sum() for t in timeline["data"] if t["type"] == "bar") == len(in_dir)
+
+
+def _values(v):
+    """A plotly JSON array: a list, or a typed array ({"dtype", "bdata"} in base64)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+    return np.asarray(v)

@@ -1,0 +1,47 @@
+"""Interactive narrowing in JupyterLab: type a path, a directory (``dir/``) or an incident (``#N``)
+and the timeline and heatmap redraw for it. Needs ``ipywidgets``; without it, the notebooks' ``focus``
+parameter does the same under papermill, and ``explore`` says so."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def explore(rc: Any, incidents: pd.DataFrame | None = None, depth: int = 2) -> Any:
+    """A text box and the figures it redraws (``ipywidgets``), or a one-line hint without it."""
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        from IPython.display import HTML
+
+        return HTML("<p><em>Install <code>ipywidgets</code> to narrow the figures interactively; "
+                    "or set the <code>focus</code> parameter (a path, <code>dir/</code> or <code>#N</code>).</em></p>")
+    from IPython.display import display
+
+    from forensics.errors import ForensicsError
+    from forensics.report.figures import event_heatmap
+    from forensics.report.results import Focus
+
+    box = widgets.Text(placeholder="path, dir/ or #incident; empty for all", description="focus",
+                       continuous_update=False, layout=widgets.Layout(width="40em"))
+    out = widgets.Output()
+
+    def redraw(change: Any = None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            try:
+                focus = Focus.parse(box.value, incidents, rc.result.subjects["path"])
+            except ForensicsError as exc:
+                print(exc)
+                return
+            view = rc.focused(box.value, incidents)
+            display(view.timeline_figure(incidents))
+            ev = rc.result.events
+            display(event_heatmap(ev[focus.events_mask(ev)], depth))
+            if focus.kind == "path":
+                display(rc.chain(box.value, whole=True))
+
+    box.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([box, out])
