@@ -70,19 +70,22 @@ def _word_bounded(text: str) -> str:
     string literal's quotes, and no quote around other text (``"formatted_string"`` does not match
     ``'"formatted_string"'``, nor ``[item for item in []]`` match ``"[item for item in []]"``: a
     script's constants naming the placeholders)."""
+    # No look-around and no \b: marker regexes run on a linear-time engine (forensics.engine.markers),
+    # and these patterns go back in as --marker; markers are searched line by line in multiline mode,
+    # so "start of line or a character that is not ..." bounds a token exactly as a look-behind would.
     out = _escape(text)
     if text[:1].isalnum() or text[:1] == "_":
-        out = r"\b" + out
+        out = r"(?:^|\W)" + out
     elif text[:1] in "'\"":
-        out = r"(?<![\w\\'\"])" + out
+        out = r"(?:^|[^\w\\'\"])" + out
     elif text[:1]:
-        out = r"(?<![\\'\"])" + out
+        out = r"(?:^|[^\\'\"])" + out
     if text[-1:].isalnum() or text[-1:] == "_":
-        out += r"\b"
+        out += r"(?:$|\W)"
     elif text[-1:] in "'\"":
-        out += r"(?!['\"\w])"
+        out += r"(?:$|[^'\"\w])"
     elif text[-1:]:
-        out += r"(?![\\'\"])"
+        out += r"(?:$|[^\\'\"])"
     return out
 
 

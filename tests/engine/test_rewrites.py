@@ -45,7 +45,7 @@ def test_a_comprehension_placeholder_is_one_substitution_of_the_whole_list():
 def test_a_changed_line_yields_its_minimal_token_substitution():
     got = line_rewrites("from app.websocket.manager import WebSocketManager",
                         "from app.websocket_core.manager import WebSocketManager")
-    assert [(r.signature, r.marker) for r in got] == [("'websocket' -> 'websocket_core'", r"\bwebsocket_core\b")]
+    assert [(r.signature, r.marker) for r in got] == [("'websocket' -> 'websocket_core'", r"(?:^|\W)websocket_core(?:$|\W)")]
     assert substitutions("call(a, b)", "call(c, d)") == [("a, b", "c, d")]
     assert substitutions("x = 1", "x = 2") == [("1", "2")]
     # a statement wrapped over two lines leaves its bracket open: the substitution stays minimal
@@ -78,3 +78,21 @@ def test_signature_rows_count_files_and_lines_for_the_guard():
     assert [(r["signature"], r["files"], r["lines"]) for r in rows] == [
         ("\"f'...'\" -> \"'formatted_string'\"", 3, 3)]
     assert signature_rows(pairs, min_files=4) == []
+
+
+def test_every_marker_a_rewrite_proposes_runs_on_the_linear_time_engine():
+    """What --as-markers prints goes back in as --marker: the tool's own patterns pass its own check and
+    bound tokens as before (a quoted placeholder in a script's constant is not a placeholder)."""
+    from forensics.engine.health import compile_markers
+
+    pairs = [("x = f\"{a}\"", "x = \"formatted_string\""), ("v = [a for a in b]", "v = [item for item in []]"),
+             ("from app.websocket.m import W", "from app.websocket_core.m import W"),
+             ("y = (1,)", "y = [item for item in []]")]
+    markers = [r.marker for old, new in pairs for r in line_rewrites(old, new) if r.marker]
+    assert markers
+    compiled = compile_markers(markers)
+    fs = next(rx for rx, m in zip(compiled, markers) if "formatted_string" in m)
+    assert fs.search('x = "formatted_string"') and fs.search('"formatted_string"')
+    assert not fs.search("PLACEHOLDER = '\"formatted_string\"'")
+    ws = next(rx for rx, m in zip(compiled, markers) if "websocket_core" in m)
+    assert ws.search("import app.websocket_core.m") and not ws.search("import app.websocket_core_x")
