@@ -221,6 +221,7 @@ def cmd_restore_list(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from forensics.restore.apply import restore
+    from forensics.termtext import printable
 
     outcomes = restore(args.repo, args.plan, apply=args.apply, force=args.force, branch=args.branch,
                        use_unmask=args.unmask, backup_dir=args.backup_dir, log=args.log)
@@ -230,7 +231,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             continue
         health = "" if o.compiles is None else (
             f"  +{o.added} -{o.removed}  compiles={'yes' if o.compiles else 'NO'} markers={o.markers}")
-        print(f"{o.action:16} {o.path:{width}}{health}  {o.detail}".rstrip())
+        print(printable(f"{o.action:16} {o.path:{width}}{health}  {o.detail}".rstrip()))
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1

@@ -87,7 +87,10 @@ def parse_since(value: str, now: datetime | None = None) -> str:
     low = text.lower()
     m = _RELATIVE.match(low)
     if m:
-        when = now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
+        try:
+            when = now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
+        except OverflowError:
+            raise BadOption("--since", value, "before year 1 (use a date git can store)") from None
     elif low in ("now", "today"):
         when = now
     elif low == "yesterday":
@@ -106,7 +109,13 @@ def parse_since(value: str, now: datetime | None = None) -> str:
         raise BadOption("--since", value, "not a date (use 2025-09-06, 2025-09-06T20:02:59Z, @UNIXTIME or '2 weeks ago')")
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        when = when.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadOption("--since", value, "out of the range of dates") from None
+    if when.year >= 9999:  # git reads the last days of 9999 as "no limit": refused, not silently the whole history
+        raise BadOption("--since", value, "in year 9999: git cannot limit a history by it")
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _TYPES = {"paths": list, "markers": list, "backup_patterns": list, "include_backups": bool,

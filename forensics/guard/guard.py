@@ -28,7 +28,9 @@ class Finding:
     detail: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.kind}: {self.detail}"
+        from forensics.termtext import printable
+
+        return printable(f"{self.path}: {self.kind}: {self.detail}")
 
 
 def _pairs_from_diff(repo: Repository, args: list[str], index_file: str | None = None) -> list[tuple[str, str, str]]:

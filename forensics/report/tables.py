@@ -161,8 +161,10 @@ def print_table(df: pd.DataFrame, stream: TextIO | None = None, max_rows: int | 
     if df.empty:
         print("(no rows)", file=stream)
         return
+    from forensics.termtext import printable
+
     out = terminal_view(df, command, all_columns)
-    print(out.to_string(index=False, max_colwidth=None if all_columns else 200), file=stream)
+    print(printable(out.to_string(index=False, max_colwidth=None if all_columns else 200)), file=stream)
 
 
 def write_plan(plan: pd.DataFrame, target: str) -> str:
