@@ -109,15 +109,16 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
     subj = result.subjects
     states = subj["state"]
     damaged = int(states.isin(DAMAGED_STATES).sum())
-    head = [f"# What the history of {md_text(result.rev, 40)} ({result.rev_sha[:12]}) shows",
+    interpreter = result.manifest.get("interpreter", "")
+    head = [f"# What the history of {md_text(result.rev, 40)} ({result.rev_sha[:12]}) shows"
+            + (f", judged with {md_text(interpreter, 40)}" if interpreter else ""),
             f"**Now:** {damaged} of {len(subj)} paths in scope are damaged ({int(states.isin(MARKED_STATES).sum())} "
             f"marked, {int(states.isin(BROKEN_STATES).sum())} do not compile), "
             f"{int(inc['tests_lost'].sum()) if len(inc) else 0} tests lost, in "
             f"{_plural(int((inc['paths_still_damaged'] > 0).sum()) if len(inc) else 0, 'incident')} "
             f"still open of {len(inc)}."]
     context = _context(result, subj)
-    if context:
-        head.append("**Judged:** " + context)
+    extra = ["**Judged:** " + context] if context else []
     scripts = culprits[culprits["kind"] == "script"]
     by_culprit = {sha: g.sort_values("score", ascending=False)["subject"].tolist()
                   for sha, g in scripts.groupby("linked_to")}
@@ -158,33 +159,34 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
             block.append("- **Cleared:** " + "; ".join(cleared) + ".")
         blocks.append(block)
         block_mentions.append(names.mentioned - before)
-    while blocks and len(head) + sum(len(b) for b in blocks) + 1 > MAX_LINES:
+    while blocks and len(head) + sum(len(b) for b in blocks) + len(extra) + 1 > MAX_LINES:
         blocks.pop()
         names.mentioned -= block_mentions.pop()
     shown = len(blocks)
     more_culprits = len(set(main.index) - names.mentioned)
     tail = f"{_plural(len(inc) - shown, 'more incident')}, {_plural(more_culprits, 'more culprit')}: " \
            f"see incidents.csv, culprits.csv"
-    lines = head + [line for b in blocks for line in b] + [tail]
+    lines = head + [line for b in blocks for line in b] + extra + [tail]
     return lines[:MAX_LINES]
 
 
 def _context(result, subj: pd.DataFrame) -> str:
     """One line on how the verdict was reached: the interpreter, legacy code set apart, a partial clone,
-    settings the analysed repository chose. Empty when there is nothing to say but the interpreter."""
+    settings the analysed repository chose. Empty when there is nothing to say."""
     m = result.manifest
-    parts = [f"compiled with {md_text(m.get('interpreter', ''), 40)}"] if m.get("interpreter") else []
+    parts: list[str] = []
+    interpreter = md_text(m.get("interpreter", "this Python"), 40)
     legacy = int((subj["state"] == LEGACY).sum())
     if legacy:
-        parts.append(f"{_plural(legacy, 'legacy path')} (another Python dialect, never compiled here) set apart, "
-                     "not damage (`--strict` counts them)")
+        parts.append(f"{_plural(legacy, 'legacy path')} (Python 2, or a newer Python than {interpreter}: never "
+                     "compiled here) set apart, not damage (`--strict` counts them)")
     if m.get("partial_clone"):
-        parts.append(f"a partial clone: {_plural(len(m.get('unreadable_objects', [])), 'object')} never fetched "
-                     "are unreadable (nothing was fetched)")
+        parts.append(f"a partial clone: {_plural(len(m.get('unreadable_objects', [])), 'object')} it never fetched "
+                     "could not be read (nothing was fetched; unreadable, not judged)")
     settings = m.get("repo_settings") or {}
     if settings.get("applied"):
         applied = ", ".join(f"{k} = {v!r}" for k, v in settings["applied"].items())
-        parts.append(f"settings from the analysed repository itself ({md_text(applied, 80)}; "
+        parts.append(f"settings from the analysed repository itself ({md_code(applied, 80)}; "
                      "`--ignore-repo-config` leaves them out)")
     return "; ".join(parts) + "." if parts else ""
 

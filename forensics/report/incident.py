@@ -106,7 +106,15 @@ class IncidentReport:
         return heading(title, 2, anchor) + (f"<p>{esc(note)}</p>" if note else "")
 
     def summary_html(self) -> str:
-        return self.section("summary") + html_list(self.rc.summary)
+        """The plain-language summary: its Markdown rendered with raw HTML escaped and unsafe links
+        neutralised (repository text in it is already escaped as Markdown by the summary itself)."""
+        import mistune
+
+        lines = [line for line in self.rc.summary if not line.startswith("# ")]  # the section has its heading
+        render = mistune.create_markdown(escape=True)
+        from forensics.analyses.summary import as_markdown
+
+        return self.section("summary") + render(as_markdown(lines))
 
     # -- figures ---------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from forensics.errors import ForensicsError
+from forensics.errors import BadOutput, ForensicsError
 from forensics.report.incident import IncidentReport, build_report, headline  # noqa: F401 - the notebook's API
 from forensics.report.parameters import PROJECT_ROOT
 
@@ -91,6 +91,8 @@ def run_report(repo: str, out_dir: str, rev: str | None = None, params_file: str
     if rev:
         values["rev"] = rev
     out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise BadOutput(str(out_dir), "it is a file; --out takes a directory")
     values["output_dir"] = str(out)
     # the notebook runs in ``out``: relative paths are the caller's, so make them absolute here, and an
     # unset cache is the CLI's default cache, not a ``data/cache`` inside the report directory
@@ -104,7 +106,10 @@ def run_report(repo: str, out_dir: str, rev: str | None = None, params_file: str
         values["priority_rules"] = str(Path(values["priority_rules"]).resolve())
     validate_parameters(values)
     check_parameters(**{k: v for k, v in values.items() if k != "title"})  # one clear line before any work
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadOutput(str(out_dir), exc.strerror or str(exc)) from None
     executed = out / "incident_report.ipynb"
     html = out / "incident_report.html"
     title = str(values.get("title") or notebook_parameters()["title"]["default"].strip("\"'"))

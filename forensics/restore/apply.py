@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forensics.csvsafe import raw_csv_requested, restore_cell
+from forensics.csvsafe import neutralise_cell, raw_csv_requested, restore_cell
 from forensics.errors import BadPlan, ForensicsError, UnsafePlan
 from forensics.engine.faults import fault
 from forensics.engine.git import Repository, blob_id, display_path, path_bytes
@@ -87,7 +87,8 @@ def _append_log(log: Path, row: dict) -> None:
         w = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
         if new:
             w.writeheader()
-        w.writerow(row)
+        # a log for people: a path like "=cmd|..." stays text in a spreadsheet (raw with FORENSICS_RAW_CSV=1)
+        w.writerow(row if raw_csv_requested() else {k: neutralise_cell(v) for k, v in row.items()})
         fh.flush()
         os.fsync(fh.fileno())
 

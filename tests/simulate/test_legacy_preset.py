@@ -81,7 +81,7 @@ def test_strict_counts_another_dialect_as_damage(legacy, legacy_scan):
 def test_the_summary_keeps_the_interpreter_and_tells_legacy_apart(legacy_scan):
     lines = summarize(legacy_scan, culprits(legacy_scan), legacy_scan.chains())
     interpreter = legacy_scan.manifest["interpreter"]
-    assert interpreter in lines[0] and "0 of" in lines[0]
+    assert interpreter in lines[0] and "**Now:** 0 of" in lines[1]  # the heading names the interpreter; then the state now
     assert any("legacy" in line and interpreter in line for line in lines)
 
 
