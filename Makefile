@@ -28,6 +28,9 @@ demo: install
 	$(BIN)/forensics simulate $(DEMO) --seed 7
 	$(BIN)/forensics scan $(DEMO)/repo --cache $(CACHE)
 	@echo
+	@echo "== what the history proves =="
+	$(BIN)/forensics summary $(DEMO)/repo --cache $(CACHE) --quiet
+	@echo
 	@echo "== census at HEAD (by directory) =="
 	$(BIN)/forensics census $(DEMO)/repo --cache $(CACHE) --quiet
 	@echo

@@ -200,7 +200,8 @@ def as_markdown(lines: list[str]) -> str:
     """Summary lines as one Markdown text: a blank line before each incident heading."""
     out = []
     for i, line in enumerate(lines):
-        if line.startswith("## ") and i:
+        ends_list = out and out[-1].startswith("- ") and not line.startswith("- ")
+        if (line.startswith("## ") and i) or ends_list:
             out.append("")                      # blank lines are free: only non-empty lines count
         out.append(line)
     return "\n".join(out) + "\n"

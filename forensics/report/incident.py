@@ -110,7 +110,9 @@ class IncidentReport:
         neutralised (repository text in it is already escaped as Markdown by the summary itself)."""
         import mistune
 
-        lines = [line for line in self.rc.summary if not line.startswith("# ")]  # the section has its heading
+        # the section has its own heading; incidents are sub-headings under it
+        lines = ["###" + line[2:] if line.startswith("## ") else line
+                 for line in self.rc.summary if not line.startswith("# ")]
         render = mistune.create_markdown(escape=True)
         from forensics.analyses.summary import as_markdown
 
