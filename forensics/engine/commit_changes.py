@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forensics.errors import GitFailed
-from forensics.engine.git import NULL_SHA, Repository, display_path, parse_raw_diff
-from forensics.engine.history import CHANGE_COLUMNS, PathScope
+from forensics.engine.git import Repository, parse_raw_diff
+from forensics.engine.history import CHANGE_COLUMNS, PathScope, change_in_scope
 from forensics.engine.settings import Settings
 
-_REGULAR = {"100644", "100755"}
 
 
 @dataclass(frozen=True)
@@ -42,22 +41,10 @@ def commit_changes(repo: Repository, sha: str, settings: Settings) -> CommitChan
         raw = repo.run(*args, "--no-renames", sha, "--", what="diff-tree")
     scope = PathScope(settings.pathspec, settings.rules, settings.include_backups)
     rows = []
-    for status, old_mode, new_mode, old_blob, new_blob, old_path, new_path in parse_raw_diff(raw):
-        kind = status[0]
-        old_ok = old_blob != NULL_SHA and old_mode in _REGULAR
-        new_ok = new_blob != NULL_SHA and new_mode in _REGULAR
-        new_kept, new_backup = scope(new_path) if new_ok else (False, False)
-        old_kept, old_backup = scope(old_path) if old_ok else (False, False)
-        similarity = int(status[1:]) if kind in ("R", "C") and status[1:].isdigit() else 100
-        if kind not in ("A", "D", "R", "C"):
-            kind = "M" if (old_ok and new_ok) else ("A" if new_ok else "D")
-        if new_kept:
-            if not ((kind in ("R", "C") and old_ok and old_kept) or (kind == "M" and old_ok)):
-                kind, old_path, old_blob = "A", "", ""
-            rows.append((sha, -1, display_path(new_path), display_path(old_path), kind, old_blob, new_blob,
-                         similarity, new_backup))
-        elif old_kept and kind in ("D", "R", "M"):
-            rows.append((sha, -1, display_path(old_path), display_path(old_path), "D", old_blob, "", 100, old_backup))
+    for entry in parse_raw_diff(raw):
+        change = change_in_scope(sha, entry, scope)
+        if change is not None:
+            rows.append((change[0], -1, *change[1:]))   # order -1: not in the scanned history
     df = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
     df["is_backup"] = df["is_backup"].astype(bool)
     return CommitChanges(sha, pd.Timestamp(committed).tz_convert("UTC"), subject, df)

@@ -68,6 +68,30 @@ class PathScope:
         return got
 
 
+def change_in_scope(sha: str, entry: tuple[str, str, str, str, str, str, str],
+                    scope: PathScope) -> tuple | None:
+    """One ``--raw`` entry of commit ``sha`` as a change row (sha, path, old_path, kind, old_blob,
+    new_blob, similarity, is_backup), or None when neither side is a regular file in scope. The one
+    place that decides what a change is: the history walk and a single commit's changes both use it."""
+    status, old_mode, new_mode, old_blob, new_blob, old_path, new_path = entry
+    kind = status[0]
+    old_ok = not is_null_sha(old_blob) and old_mode in _REGULAR
+    new_ok = not is_null_sha(new_blob) and new_mode in _REGULAR
+    new_kept, new_backup = scope(new_path) if new_ok else (False, False)
+    old_kept, old_backup = scope(old_path) if old_ok else (False, False)
+    similarity = int(status[1:]) if kind in ("R", "C") and status[1:].isdigit() else 100
+    if kind not in ("A", "D", "R", "C"):
+        kind = "M" if (old_ok and new_ok) else ("A" if new_ok else "D")
+    if new_kept:
+        compared = (kind in ("R", "C") and old_ok and old_kept) or (kind == "M" and old_ok)
+        if not compared:                                  # new path, or its old side out of scope
+            kind, old_path, old_blob = "A", "", ""
+        return (sha, display_path(new_path), display_path(old_path), kind, old_blob, new_blob, similarity, new_backup)
+    if old_kept and kind in ("D", "R", "M"):              # deleted, renamed out of scope, or no longer a file
+        return (sha, display_path(old_path), display_path(old_path), "D", old_blob, "", 100, old_backup)
+    return None
+
+
 def _records(proc_stdout, chunk: int = 1 << 20) -> Iterator[bytes]:
     buf = b""
     while True:
@@ -122,29 +146,12 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
         sha, parents = f[0], f[1]
         matched = 0
         total = 0
-        for status, old_mode, new_mode, old_blob, new_blob, old_path, new_path in _parse_raw(raw):
+        for entry in _parse_raw(raw):
             total += 1
-            kind = status[0]
-            old_ok = not is_null_sha(old_blob) and old_mode in _REGULAR
-            new_ok = not is_null_sha(new_blob) and new_mode in _REGULAR
-            new_kept, new_backup = scope(new_path) if new_ok else (False, False)
-            old_kept, old_backup = scope(old_path) if old_ok else (False, False)
-            similarity = int(status[1:]) if kind in ("R", "C") and status[1:].isdigit() else 100
-            if kind not in ("A", "D", "R", "C"):
-                kind = "M" if (old_ok and new_ok) else ("A" if new_ok else "D")
-            if new_kept:
-                if kind in ("R", "C") and old_ok and old_kept:
-                    pass                                  # compared with the old path (CONTRACT)
-                elif kind == "M" and old_ok:
-                    pass
-                else:                                     # new path, or its old side out of scope
-                    kind, old_path, old_blob = "A", "", ""
-                changes.append((sha, display_path(new_path), display_path(old_path), kind, old_blob, new_blob,
-                                similarity, new_backup))
-                matched += not new_backup
-            elif old_kept and kind in ("D", "R", "M"):    # deleted, renamed out of scope, or no longer a file
-                changes.append((sha, display_path(old_path), display_path(old_path), "D", old_blob, "", 100, old_backup))
-                matched += not old_backup
+            change = change_in_scope(sha, entry, scope)
+            if change is not None:
+                changes.append(change)
+                matched += not change[7]
         commits.append((sha, parents, f[2], f[3], f[4], f[5], f[6], f[7], f[8] if len(f) > 8 else "",
                         total, matched, sha in boundary))
         if on_blobs is not None and len(changes) > first_change:
