@@ -38,10 +38,12 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
     repo, truth_file = out / "repo", out / "truth.json"
     if truth_file.exists() and repo.exists() and not force:
         truth = json.loads(truth_file.read_text())
-        if truth.get("seed") == seed and truth.get("scale") == scale and truth.get("schema") == TRUTH_SCHEMA \
-                and truth.get("preset", "demo") == preset:
+        same = truth.get("seed") == seed and truth.get("scale") == scale and truth.get("preset", "demo") == preset
+        if same and truth.get("schema") == TRUTH_SCHEMA:
             return truth
-        raise ForensicsError(f"{out} holds a simulation with other settings; pass --force to replace it")
+        if not same:
+            raise ForensicsError(f"{out} holds a simulation with other settings; pass --force to replace it")
+        # the same simulation written by an older version of this tool: rebuilt below (only our own files)
     if out.exists() and any(out.iterdir()):
         ours = {".building", ".marks", "repo", "truth.json"}  # an earlier or interrupted simulation
         if not force and not {p.name for p in out.iterdir()} <= ours:
