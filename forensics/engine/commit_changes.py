@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forensics.errors import GitFailed
+from forensics.engine.dates import decode_ident, parse_git_date
 from forensics.engine.git import Repository, parse_raw_diff
+from forensics.engine.gitdata import parse_commit
 from forensics.engine.history import CHANGE_COLUMNS, PathScope, change_in_scope
 from forensics.engine.settings import Settings
 
@@ -30,9 +32,11 @@ class CommitChanges:
 
 def commit_changes(repo: Repository, sha: str, settings: Settings) -> CommitChanges:
     """The changes ``sha`` made to paths in scope (``settings``' pathspec and backup rules)."""
-    head = repo.run("show", "-s", "--no-color", "--format=%cI%x1f%s", sha, "--", what="show").decode(
-        "utf-8", "replace").strip()
-    committed, _, subject = head.partition("\x1f")
+    with repo.commit_reader() as reader:   # the commit's own object, as the history walk reads it
+        data = reader.read(sha)
+    if data is None:
+        raise GitFailed("cat-file", f"commit {sha} is missing or does not match its id")
+    text = parse_commit(data, decode_ident)
     args = ["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--root", "-c", "--no-commit-id", "--no-color",
             "--no-ext-diff", "--no-relative"]
     try:
@@ -47,4 +51,4 @@ def commit_changes(repo: Repository, sha: str, settings: Settings) -> CommitChan
             rows.append((change[0], -1, *change[1:]))   # order -1: not in the scanned history
     df = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
     df["is_backup"] = df["is_backup"].astype(bool)
-    return CommitChanges(sha, pd.Timestamp(committed).tz_convert("UTC"), subject, df)
+    return CommitChanges(sha, parse_git_date(text.committed_raw).utc, text.subject, df)

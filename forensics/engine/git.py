@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import hashlib
 import os
 import re
 import shutil
@@ -28,7 +29,8 @@ from forensics.engine.gitdata import NULL_SHA, blob_id, display_path, is_null_sh
 # that git must not inherit from the responder's shell (README "Hostile repositories").
 _UNSAFE_ENV = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EXTERNAL_DIFF",
                "GIT_PROXY_COMMAND", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_SHALLOW_FILE",
-               "GIT_QUARANTINE_PATH", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR")
+               "GIT_QUARANTINE_PATH", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_REPLACE_REF_BASE",
+               "GIT_GRAFT_FILE")
 # A name no URL can carry (``!`` is not a URL scheme character): every transport is refused.
 _NO_PROTOCOL = "none!"
 
@@ -47,6 +49,7 @@ def git_env(ceiling: str | None = None) -> dict[str, str]:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_PAGER": "cat",
         "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_GRAFT_FILE": os.devnull,       # info/grafts rewrites parents; GIT_NO_REPLACE_OBJECTS does not cover it
         "GIT_NO_LAZY_FETCH": "1",            # git >= 2.44: missing objects stay missing
         "GIT_ALLOW_PROTOCOL": _NO_PROTOCOL,  # overrides every protocol.*.allow in any config
         "GIT_PROTOCOL_FROM_USER": "0",
@@ -56,6 +59,10 @@ def git_env(ceiling: str | None = None) -> dict[str, str]:
         env["GIT_CEILING_DIRECTORIES"] = ceiling
     return env
 
+
+# git's own default rename limit (files compared in the exhaustive rename and copy search), passed
+# on every command so the analysed repository's diff.renameLimit cannot lower it
+RENAME_LIMIT = 1000
 
 # Config passed with -c (command-line config wins over every config file, and reaches git's own
 # child processes), so nothing is written: first what read commands print, then everything in the
@@ -81,6 +88,14 @@ _SAFE_CONFIG = (
     "-c", "fetch.recurseSubmodules=false",
     "-c", "fetch.writeCommitGraph=false",
     "-c", "submodule.recurse=false",
+    # the view of history: what git reads from files the repository's owner wrote (README "Hostile
+    # repositories"): a commit-graph file holds parents and dates git trusts over the commits
+    # themselves; replace refs; the rename limit decides what counts as a rename; a commit without
+    # an encoding header is UTF-8, whatever i18n.commitEncoding says
+    "-c", "core.commitGraph=false",
+    "-c", "core.useReplaceRefs=false",
+    "-c", f"diff.renameLimit={RENAME_LIMIT}",
+    "-c", "i18n.commitEncoding=UTF-8",
 )
 
 _DUBIOUS = re.compile(r"dubious ownership in repository at '(.*)'")
@@ -256,15 +271,25 @@ class Repository:
     def blob_reader(self) -> "BlobReader":
         return BlobReader(self)
 
+    def commit_reader(self) -> "CommitReader":
+        return CommitReader(self)
 
-class BlobReader:
-    """One long-lived ``git cat-file --batch``: blob contents by id, missing ones as ``None``."""
+
+class ObjectReader:
+    """One long-lived ``git cat-file --batch``: object contents by id, as ``None`` when missing, of
+    another kind than ``kind``, or corrupt. Every object read is checked against its id (the hash of
+    its header and bytes): a loose object whose bytes do not match its name is not trusted, it is
+    unreadable, and its id is kept in ``mismatched``."""
+
+    kind = b"blob"
 
     def __init__(self, repo: Repository) -> None:
+        self._format = repo.object_format
+        self.mismatched: list[str] = []
         self._proc = subprocess.Popen(repo.argv("cat-file", "--batch"), stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env())
 
-    def __enter__(self) -> "BlobReader":
+    def __enter__(self) -> "ObjectReader":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -290,10 +315,17 @@ class BlobReader:
         parts = header.split()
         if len(parts) != 3:  # "<sha> missing" or "<name> ambiguous"
             return parts[0].decode(), None
-        size = int(parts[2])
+        oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
         data = out.read(size)
         out.read(1)  # the newline after the contents
-        return parts[0].decode(), (data if parts[1] == b"blob" else None)
+        if kind != self.kind:
+            return oid, None
+        check = hashlib.new(self._format, b"%s %d\0" % (kind, size))
+        check.update(data)
+        if check.hexdigest() != oid:
+            self.mismatched.append(oid)
+            return oid, None
+        return oid, data
 
     def read(self, sha: str) -> bytes | None:
         for _, data in self.read_many([sha]):
@@ -324,28 +356,92 @@ class BlobReader:
             writer.join()
 
 
-def parse_raw_diff(raw: bytes) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+class BlobReader(ObjectReader):
+    """Blob contents by id (see :class:`ObjectReader`)."""
+
+
+class CommitReader(ObjectReader):
+    """Raw commit objects by id (see :class:`ObjectReader`): the history's metadata is read from
+    these, in git's size-prefixed framing, so no commit's text can pass for another commit."""
+
+    kind = b"commit"
+
+
+RawEntry = tuple[str, str, str, str, str, str, str]
+_LOG_HEADER = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?(?: [0-9a-f]{40}(?:[0-9a-f]{24})?)* ?")
+
+
+def _raw_entry(tok: bytes, tokens: Iterator[bytes]) -> RawEntry:
+    """One ``--raw -z`` entry whose status token is ``tok`` (after its colons); its paths are the
+    next one or two tokens, taken by position: a path is never read as anything but a path."""
+    colons = len(tok) - len(tok.lstrip(b":"))
+    fields = tok[colons:].decode("ascii").split(" ")
+    modes, shas, status = fields[: colons + 1], fields[colons + 1: 2 * colons + 2], fields[-1]
+    if colons == 1 and status[:1] in ("R", "C"):
+        old_path = next(tokens).decode("utf-8", "surrogateescape")
+        new_path = next(tokens).decode("utf-8", "surrogateescape")
+    else:
+        new_path = old_path = next(tokens).decode("utf-8", "surrogateescape")
+    # combined entries: compare with the first parent (CONTRACT)
+    return status, modes[0], modes[-1], shas[0], shas[-1], old_path, new_path
+
+
+def parse_raw_diff(raw: bytes) -> Iterator[RawEntry]:
     """Entries of ``--raw -z`` output (``git log``, ``diff``, ``diff-index``):
     (status, old_mode, new_mode, old_blob, new_blob, old_path, new_path) per raw entry."""
-    tokens = raw.split(b"\0")
-    i, n = 0, len(tokens)
-    while i < n:
-        tok = tokens[i].lstrip(b"\n")
-        i += 1
-        if not tok.startswith(b":"):
-            continue
-        colons = len(tok) - len(tok.lstrip(b":"))
-        fields = tok[colons:].decode().split(" ")
-        nparents = colons
-        modes, shas, status = fields[: nparents + 1], fields[nparents + 1: 2 * nparents + 2], fields[-1]
-        if nparents == 1 and status[:1] in ("R", "C"):
-            old_path = tokens[i].decode("utf-8", "surrogateescape")
-            new_path = tokens[i + 1].decode("utf-8", "surrogateescape")
-            i += 2
-        else:
-            new_path = tokens[i].decode("utf-8", "surrogateescape")
-            old_path = new_path
-            i += 1
-        # combined entries: compare with the first parent (CONTRACT)
-        yield status, modes[0], modes[-1], shas[0], shas[-1], old_path, new_path
+    tokens = iter(raw.split(b"\0"))
+    for tok in tokens:
+        tok = tok.lstrip(b"\n")
+        if tok.startswith(b":"):
+            yield _raw_entry(tok, tokens)
 
+
+def nul_tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The NUL-terminated tokens of a stream, read ``chunk`` bytes at a time."""
+    pending: list[bytes] = []   # a token's pieces so far: a long token costs its length, not its square
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            break
+        if b"\0" not in data:
+            pending.append(data)
+            continue
+        parts = data.split(b"\0")
+        parts[0] = b"".join(pending) + parts[0]
+        pending = [parts.pop()]
+        yield from parts
+    rest = b"".join(pending)
+    if rest:
+        yield rest
+
+
+def parse_log(tokens: Iterable[bytes]) -> Iterator[tuple[str, list[str], list[RawEntry]]]:
+    """Commits of ``git log -z --raw --format='%H %P'``: (sha, parents, raw entries) each.
+
+    The framing is git's own and positional: a commit's line holds only hexadecimal ids, each entry
+    starts with ``:`` and is followed by exactly its one or two paths, so no byte a path or a commit
+    message holds can start a record (commit text is never in this output: see
+    :class:`CommitReader`). Anything else is an error, not a guess."""
+    it = iter(tokens)
+    current: tuple[str, list[str]] | None = None
+    entries: list[RawEntry] = []
+    for tok in it:
+        tok = tok.lstrip(b"\n")
+        if not tok:
+            continue
+        if tok.startswith(b":"):
+            if current is None:
+                raise GitFailed("log", "a change before any commit in git's output")
+            try:
+                entries.append(_raw_entry(tok, it))
+            except (StopIteration, UnicodeDecodeError) as exc:
+                raise GitFailed("log", f"a truncated change in git's output ({exc!r})") from None
+            continue
+        if not _LOG_HEADER.fullmatch(tok):
+            raise GitFailed("log", f"unexpected output from git log: {tok[:80]!r}")
+        if current is not None:
+            yield current[0], current[1], entries
+        ids = tok.decode("ascii").split()
+        current, entries = (ids[0], ids[1:]), []
+    if current is not None:
+        yield current[0], current[1], entries

@@ -3,6 +3,8 @@ Analyses use these; only :mod:`forensics.engine.git` runs git."""
 from __future__ import annotations
 
 import hashlib
+import re
+from typing import Callable, NamedTuple
 
 NULL_SHA = "0" * 40
 
@@ -56,3 +58,89 @@ def blob_id(data: bytes, object_format: str = "sha1") -> str:
     if object_format not in ("sha1", "sha256"):
         raise ValueError(f"unknown object format {object_format!r}")
     return hashlib.new(object_format, b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class CommitText(NamedTuple):
+    """What ``git log --format='%an %ae %ad %cn %ce %cd %s' --date=raw --encoding=UTF-8`` prints
+    of one commit, read from its raw object instead: the dates are ``<epoch> <offset>`` as stored
+    ("" when the ident has none)."""
+
+    author: str
+    author_email: str
+    authored_raw: str
+    committer: str
+    committer_email: str
+    committed_raw: str
+    subject: str
+
+
+_SPACE = b" \t\n\r"
+
+
+def _ident(line: bytes) -> tuple[bytes, bytes, str]:
+    """(name, email, raw date) of an ident line's value, split as git's ``split_ident_line`` does:
+    the name ends before the first ``<``, the email at the next ``>``, the date follows the last ``>``.
+    The date is what ``--date=raw`` prints (``<epoch> %+05d`` of the offset, so ``-0000`` is
+    ``+0000``); where git prints none (a negative epoch, no offset) it is the text as stored, as
+    :func:`forensics.engine.dates.ident_date` reads it, or ""."""
+    lt = line.find(b"<")
+    gt = line.find(b">", lt + 1) if lt >= 0 else -1
+    if gt < 0:
+        return b"", b"", ""
+    name, email = line[:lt].rstrip(_SPACE), line[lt + 1:gt]
+    m = _GIT_DATE.match(line, line.rfind(b">") + 1)
+    if m:
+        epoch, tz = int(m.group(1)), int(m.group(2))
+        epoch = 0 if epoch >= 2 ** 63 - 1 else epoch       # git's date_overflows
+        tz = 0 if not -(2 ** 31) < tz < 2 ** 31 - 1 else tz
+        return name, email, f"{epoch} {tz:+05d}"
+    stored = _STORED_DATE.search(line)
+    date = " ".join(g.decode("ascii") for g in stored.groups() if g is not None) if stored else ""
+    return name, email, date
+
+
+_GIT_DATE = re.compile(rb"[ \t\n\r]*(\d+)[ \t\n\r]*([+-]\d+)")
+_STORED_DATE = re.compile(rb"> *(-?\d+)(?: +([+-]?\d+))? *$")
+
+
+def _subject(message: bytes) -> bytes:
+    """git's ``%s``: the first paragraph (after leading blank lines), its lines stripped at the end
+    and joined with spaces; the message ends at a NUL, as it does for git."""
+    message = message.split(b"\0", 1)[0]
+    lines: list[bytes] = []
+    for line in message.split(b"\n"):
+        line = line.rstrip(_SPACE)
+        if not line:
+            if lines:
+                break
+            continue
+        lines.append(line)
+    return b" ".join(lines)
+
+
+def parse_commit(data: bytes, decode: Callable[[bytes], str]) -> CommitText:
+    """The text of a raw commit object (``git cat-file commit``). A header line is ``key value``
+    up to the first empty line; continuation lines (a signature's) start with a space and are never
+    a header; where a key repeats, the last counts, as for git. Text is re-encoded from the commit's
+    ``encoding`` header when Python knows it and the bytes fit it, else ``decode`` reads the bytes
+    (as git prints them when it cannot re-encode)."""
+    head, _, message = data.partition(b"\n\n")
+    fields: dict[bytes, bytes] = {}
+    for line in head.split(b"\n"):
+        if line[:1] == b" ":
+            continue
+        key, _, value = line.partition(b" ")
+        fields[key] = value
+    encoding = fields.get(b"encoding", b"").decode("ascii", "replace").strip()
+
+    def text(raw: bytes) -> str:
+        if encoding and encoding.lower().replace("-", "").replace("_", "") != "utf8":
+            try:
+                return raw.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                pass
+        return decode(raw)
+
+    an, ae, ad = _ident(fields.get(b"author", b""))
+    cn, ce, cd = _ident(fields.get(b"committer", b""))
+    return CommitText(text(an), text(ae), ad, text(cn), text(ce), cd, text(_subject(message)))

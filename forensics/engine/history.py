@@ -8,20 +8,23 @@ differs from every parent's, each compared with the first parent's version (CONT
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import pandas as pd
 
 from forensics.errors import GitFailed
-from forensics.engine.dates import decode_ident, ident_date, parse_git_date
-from forensics.engine.git import Repository, is_null_sha, display_path, parse_raw_diff as _parse_raw
+from forensics.engine.dates import decode_ident, parse_git_date
+from forensics.engine.git import Repository, is_null_sha, display_path, nul_tokens, parse_log
+from forensics.engine.gitdata import CommitText, parse_commit
 from forensics.engine.health import HealthRules, original_name
 from forensics.engine.pathspec import Pathspec
 
-_FIELDS = ("%H", "%P", "%an", "%ae", "%ad", "%cn", "%ce", "%cd", "%s")   # dates raw: --date=raw
-_FORMAT = "%x1e" + "%x1f".join(_FIELDS)
+# Only ids in git's log output: the commits' text is read from their objects (CommitReader), whose
+# framing is a size git states, so nothing a commit holds can forge a record (README "Hostile repositories")
+_FORMAT = "%H %P"
 _REGULAR = {"100644", "100755"}
+_NO_TEXT = CommitText("", "", "", "", "", "", "")
 
 COMMIT_COLUMNS = [
     "sha", "order", "parents", "is_merge", "author", "author_email", "authored_at",
@@ -41,11 +44,16 @@ class History:
     :func:`forensics.engine.dates.parse_git_date`, ``;``-separated, "" when clean); ``order`` 0 is the
     oldest in topological order). ``changes``: one row per (commit, path in
     scope) (columns CHANGE_COLUMNS; ``kind`` A/M/D/R/C; blobs empty where absent; ``is_backup`` marks
-    backup evidence). ``renames_detected`` is False when missing objects forced detection off."""
+    backup evidence). ``renames_detected`` is False when missing objects forced detection off.
+    ``git_warnings``: what git warned about while walking (a rename search cut short by the rename
+    limit), one line each. ``corrupt_commits``: commits whose object does not match its id (their
+    text is left empty: it cannot be trusted)."""
 
     commits: pd.DataFrame
     changes: pd.DataFrame
     renames_detected: bool
+    git_warnings: list[str] = field(default_factory=list)
+    corrupt_commits: list[str] = field(default_factory=list)
 
 
 class PathScope:
@@ -92,22 +100,6 @@ def change_in_scope(sha: str, entry: tuple[str, str, str, str, str, str, str],
     return None
 
 
-def _records(proc_stdout, chunk: int = 1 << 20) -> Iterator[bytes]:
-    buf = b""
-    while True:
-        data = proc_stdout.read(chunk)
-        if not data:
-            break
-        buf += data
-        parts = buf.split(b"\x1e")
-        buf = parts.pop()
-        for p in parts:
-            if p:
-                yield p
-    if buf:
-        yield buf
-
-
 def read_history(repo: Repository, rev_sha: str, scope_spec: Pathspec, rules: HealthRules,
                  include_backups: bool = False, since: str | None = None,
                  progress: Callable[[int], None] | None = None,
@@ -128,7 +120,7 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
           since: str | None, progress: Callable[[int], None] | None, renames: bool,
           on_blobs: Callable[[list[str]], None] | None, exclude: list[str] | None) -> History:
     args = ["log", "--raw", "-z", "--no-abbrev", "--root", "-c", "--topo-order", "--no-color",
-            "--no-ext-diff", "--no-relative", "--date=raw", "--encoding=UTF-8", f"--format={_FORMAT}"]
+            "--no-ext-diff", "--no-relative", f"--format={_FORMAT}"]
     args += ["-M", "-C"] if renames else ["--no-renames"]
     if since:
         args.append(f"--since={since}")
@@ -139,21 +131,15 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
     changes: list[tuple] = []
     proc = repo.popen(*args)
     assert proc.stdout is not None
-    for n, record in enumerate(_records(proc.stdout)):
+    for n, (sha, parents, entries) in enumerate(parse_log(nul_tokens(proc.stdout))):
         first_change = len(changes)
-        header, _, raw = record.partition(b"\0")
-        f = [decode_ident(x) for x in header.split(b"\x1f")]
-        sha, parents = f[0], f[1]
         matched = 0
-        total = 0
-        for entry in _parse_raw(raw):
-            total += 1
+        for entry in entries:
             change = change_in_scope(sha, entry, scope)
             if change is not None:
                 changes.append(change)
                 matched += not change[7]
-        commits.append((sha, parents, f[2], f[3], f[4], f[5], f[6], f[7], f[8] if len(f) > 8 else "",
-                        total, matched, sha in boundary))
+        commits.append((sha, " ".join(parents), len(entries), matched, sha in boundary))
         if on_blobs is not None and len(changes) > first_change:
             on_blobs([b for c in changes[first_change:] for b in (c[4], c[5]) if b])
         if progress is not None:
@@ -162,22 +148,21 @@ def _read(repo: Repository, rev_sha: str, spec: Pathspec, rules: HealthRules, in
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     if proc.wait() != 0:
         raise GitFailed("log", err)
-    return History(_commit_frame(_with_raw_dates(repo, commits)), _change_frame(changes, commits), renames)
+    rows, corrupt = _with_text(repo, commits)
+    warnings = [line.strip() for line in err.splitlines() if line.startswith("warning:")]
+    return History(_commit_frame(rows), _change_frame(changes, commits), renames, warnings, corrupt)
 
 
-def _with_raw_dates(repo: Repository, commits: list[tuple]) -> list[tuple]:
-    """``git log`` prints nothing for a date it cannot parse (a negative epoch: before 1970); read
-    those few commits' raw objects for the date as stored."""
-    odd = [i for i, c in enumerate(commits) if not c[4].strip() or not c[7].strip()]
-    if not odd:
-        return commits
-    for i in odd[:10_000]:  # beyond that, the rest stay "missing" (flagged) rather than cost a process each
-        c = list(commits[i])
-        header = repo.run("cat-file", "commit", c[0], check=False).split(b"\n\n", 1)[0]
-        c[4] = c[4].strip() or ident_date(header, b"author")
-        c[7] = c[7].strip() or ident_date(header, b"committer")
-        commits[i] = tuple(c)
-    return commits
+def _with_text(repo: Repository, commits: list[tuple]) -> tuple[list[tuple], list[str]]:
+    """Each commit's row with its author, committer, dates and subject, read from its raw object
+    through one ``cat-file --batch``; also the commits whose object does not match its id."""
+    rows = []
+    with repo.commit_reader() as reader:
+        for (sha, parents, total, matched, boundary), (_, data) in zip(commits, reader.read_many(c[0] for c in commits)):
+            text = parse_commit(data, decode_ident) if data is not None else _NO_TEXT
+            rows.append((sha, parents, *text, total, matched, boundary))
+        corrupt = list(reader.mismatched)
+    return rows, corrupt
 
 
 def _commit_frame(rows: list[tuple]) -> pd.DataFrame:
