@@ -74,6 +74,7 @@ def _do_scan(args: argparse.Namespace):
                   since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
                   strict=getattr(args, "strict", None), trust_repo=args.trust_repo,
                   repo_config=not args.ignore_repo_config)
+    _say_view_notes(result.manifest, args)
     since = result.settings.since
     if since and not result.manifest["commits"] and args.command != "scan":
         print(f"forensics: no commit after {since} (--since) up to {args.rev}: the window is empty", file=sys.stderr)
@@ -82,6 +83,17 @@ def _do_scan(args: argparse.Namespace):
 
         result = with_hunted_placeholders(result, args)
     return result
+
+
+def _say_view_notes(manifest: dict, args: argparse.Namespace) -> None:
+    """What changed or bounds the view of history (shallow, grafts, rename limit, corrupt objects):
+    one line each on stderr, for every command (``scan`` prints them in its summary)."""
+    from forensics.engine.view import view_notes
+
+    if args.command == "scan":
+        return
+    for _, note in view_notes(manifest):
+        print(f"forensics: note: {note}", file=sys.stderr)
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
@@ -103,6 +115,8 @@ def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from forensics.engine.view import view_notes
+
     result = _do_scan(args)
     m = result.manifest
     lines = [
@@ -123,6 +137,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     ]
     if m["shallow"]:
         lines.append("shallow         yes: history stops at the clone's boundary; the first versions there count as additions")
+    lines += [f"history view    {note}" for kind, note in view_notes(m) if kind not in ("shallow", "unreadable")]
     if m.get("partial_clone"):
         lines.append("partial clone   yes: objects the clone never fetched are unreadable (counted above); nothing was fetched")
     if m["settings"].get("since"):

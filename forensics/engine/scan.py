@@ -24,6 +24,7 @@ from forensics.engine.legacy import LegacyLineages, legacy_lineages
 from forensics.engine.progress import progress_bar
 from forensics.engine.settings import Settings, load_settings
 from forensics.engine.states import DAMAGED_STATES, LEGACY
+from forensics.engine.view import view_of
 
 TREE_COLUMNS = ["path", "blob", "mode", "is_backup", "state", "markers", "compiles", "tests", "error_kind"]
 
@@ -407,6 +408,7 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "incremental_from": base.rev_sha if base is not None else None,
         "repo_settings": ctx.repo_settings,
         "cache_problem": None,
+        "history_view": view_of(repo, history.git_warnings, history.corrupt_commits),
     }
 
 

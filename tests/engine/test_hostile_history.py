@@ -119,3 +119,150 @@ def test_metadata_is_git_s_own_for_every_commit(evidence):
         row = result.loc[sha]
         assert [row[c] for c in ("author", "author_email", "authored_at_raw", "committer", "committer_email",
                                  "committed_at_raw", "subject")] == fields, sha
+
+
+# -- class 6: the repository's files cannot change the view of history unseen --------------------------
+
+def _small(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A three-commit history: a healthy file, a commit that breaks it, a commit that adds another."""
+    repo = tmp_path / "small"
+    git("init", "-q", "-b", "main", str(repo))
+    shas = []
+    for n, (name, text) in enumerate([("a.py", "x = 1\n"), ("a.py", "def broken(:\n"), ("b.py", "y = 2\n")]):
+        (repo / name).write_text(text)
+        shas.append(_commit(repo, f"commit {n}\n".encode(), date=f"{1700000000 + n * 60} +0000"))
+    return repo, shas
+
+
+def test_a_graft_file_cannot_hide_the_commit_that_broke_a_file(tmp_path):
+    repo, (first, breaker, last) = _small(tmp_path)
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "grafts").write_text(f"{last} {first}\n")     # skip the breaker
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    assert sorted(result.commits["sha"]) == sorted(_rev_list(repo))
+    assert result.commits.set_index("sha").loc[last, "parents"] == " ".join(_parents(repo, last))
+    broke = result.events[result.events["event"] == "broke"]
+    assert list(broke["sha"]) == [breaker]
+    proc = run_cli("events", str(repo), "--no-cache", "-q")
+    assert proc.returncode == 0 and "info/grafts" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def _forge_commit_graph(repo: Path, commit: str, new_parent: str) -> None:
+    """Write a commit-graph, then point ``commit``'s first parent in it at ``new_parent`` (the file's
+    checksum rewritten, as an attacker would)."""
+    git("-C", str(repo), "commit-graph", "write", "--reachable")
+    path = repo / ".git" / "objects" / "info" / "commit-graph"
+    data = bytearray(path.read_bytes())
+    chunks = {}
+    for i in range(data[6]):
+        cid, offset = struct.unpack(">4sQ", data[8 + 12 * i: 20 + 12 * i])
+        chunks[cid] = offset
+    count = struct.unpack(">I", data[chunks[b"OIDF"] + 255 * 4: chunks[b"OIDF"] + 256 * 4])[0]
+    oids = [bytes(data[chunks[b"OIDL"] + 20 * i: chunks[b"OIDL"] + 20 * (i + 1)]).hex() for i in range(count)]
+    entry = chunks[b"CDAT"] + 36 * oids.index(commit)
+    data[entry + 20: entry + 24] = struct.pack(">I", oids.index(new_parent))
+    data[-20:] = hashlib.sha1(bytes(data[:-20])).digest()
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+
+
+def test_a_forged_commit_graph_cannot_rewrite_parents(tmp_path):
+    repo, (first, breaker, last) = _small(tmp_path)
+    _forge_commit_graph(repo, last, first)
+    forged = subprocess.run(["git", "-C", str(repo), "log", "--format=%H"], capture_output=True, text=True).stdout.split()
+    assert breaker not in forged                                # git itself now skips the breaker
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    assert sorted(result.commits["sha"]) == sorted(_rev_list(repo))
+    assert result.commits.set_index("sha").loc[last, "parents"] == " ".join(_parents(repo, last))
+    assert list(result.events.loc[result.events["event"] == "broke", "sha"]) == [breaker]
+
+
+def _renaming(tmp_path: Path, files: int) -> Path:
+    """A commit adding ``files`` files, then one moving each to a new directory with one line changed
+    (an inexact rename: only rename detection within the limit finds it)."""
+    repo = tmp_path / f"renames{files}"
+    git("init", "-q", "-b", "main", str(repo))
+    (repo / "old").mkdir()
+    body = "".join(f"value_{i} = {i}\n" for i in range(20))
+    for i in range(files):
+        (repo / "old" / f"m{i}.py").write_text(f"# module {i}\n" + body)
+    _commit(repo, b"add\n")
+    (repo / "new").mkdir()
+    for i in range(files):
+        (repo / "old" / f"m{i}.py").rename(repo / "new" / f"m{i}.py")
+        (repo / "new" / f"m{i}.py").write_text(f"# module {i}, moved\n" + body)
+    _commit(repo, b"move\n")
+    return repo
+
+
+def test_the_evidence_rename_limit_cannot_turn_renames_into_deletions_and_additions(tmp_path):
+    repo = _renaming(tmp_path, 3)
+    git("-C", str(repo), "config", "diff.renameLimit", "1")
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    moved = result.changes[result.changes["sha"] == _rev_list(repo)[0]]
+    assert sorted(moved["kind"]) == ["R", "R", "R"]
+    assert sorted(moved["old_path"]) == [f"old/m{i}.py" for i in range(3)]
+
+
+def test_a_rename_search_cut_short_by_git_is_said_not_swallowed(tmp_path):
+    repo = _renaming(tmp_path, RENAME_LIMIT + 1)
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    assert any("rename" in w for w in result.manifest["history_view"]["git_warnings"])
+    proc = run_cli("census", str(repo), "--no-cache", "-q")
+    assert proc.returncode == 0
+    assert [line for line in proc.stderr.splitlines() if "rename" in line] == [proc.stderr.strip()]
+
+
+COMMANDS = ["timeline", "events", "census", "culprits", "restore-list", "blast-radius", "incidents", "summary"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_hand_written_shallow_file_is_said_by_every_command(tmp_path, command):
+    repo, (first, breaker, last) = _small(tmp_path)
+    (repo / ".git" / "shallow").write_text(f"{breaker}\n")
+
+    proc = run_cli(command, str(repo), "--no-cache", "-q")
+
+    assert proc.returncode in (0, 1), proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if "shallow" in line]
+    assert len(notes) == 1 and notes[0].startswith("forensics: note: shallow clone")
+
+
+def _replace_loose(repo: Path, oid: str, kind: bytes, content: bytes) -> None:
+    """Overwrite loose object ``oid`` with ``content`` (which has another id)."""
+    path = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    path.chmod(0o644)
+    path.write_bytes(zlib.compress(b"%s %d\0" % (kind, len(content)) + content))
+
+
+def test_a_loose_object_whose_bytes_do_not_match_its_id_is_unreadable_not_judged(tmp_path):
+    repo, (first, breaker, last) = _small(tmp_path)
+    healthy = git("-C", str(repo), "rev-parse", f"{last}:b.py").strip()
+    _replace_loose(repo, healthy, b"blob", b"def forged(:\n")     # would read as broken
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    row = result.tree.set_index("path").loc["b.py"]
+    assert row["state"] == "unreadable"
+    assert healthy in result.manifest["unreadable_objects"]
+    proc = run_cli("census", str(repo), "--no-cache", "-q")
+    assert healthy in proc.stderr
+
+
+def test_a_commit_object_whose_bytes_do_not_match_its_id_is_named(tmp_path):
+    repo, (first, breaker, last) = _small(tmp_path)
+    raw = _plain("cat-file", "commit", breaker, cwd=repo).replace(b"Mallory", b"Innocent", 1)
+    _replace_loose(repo, breaker, b"commit", raw)
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    assert result.manifest["history_view"]["corrupt_commits"] == [breaker]
+    assert "Innocent" not in set(result.commits["author"])
