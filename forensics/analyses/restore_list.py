@@ -4,11 +4,10 @@ current contents needed for the unmask fallback (through ``result.read_blobs``).
 from __future__ import annotations
 
 import re
-import shlex
 
 import pandas as pd
 
-from forensics.engine.gitdata import path_bytes
+from forensics.analyses.restore_command import restore_command as _command, shell_path  # noqa: F401 (re-exported)
 from forensics.engine.health import HEALTHY, judge, unmask
 from forensics.engine.tiers import DEFAULT_TIERS, Tier, tier_of
 
@@ -22,14 +21,6 @@ RESTORE_COLUMNS = [
     "fallback_compiles",
 ]
 CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
-
-
-def shell_path(path: str) -> str:
-    """A path quoted for a POSIX shell; paths that are not UTF-8 use bash's $'...' form."""
-    if path.startswith('"'):
-        raw = path_bytes(path)
-        return "$'" + "".join(chr(b) if 0x20 <= b < 0x7F and b not in (0x27, 0x5C) else f"\\x{b:02x}" for b in raw) + "'"
-    return shlex.quote(path)
 
 
 def backup_target(path: str) -> str:
@@ -160,21 +151,6 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
     df["_tier"] = df["priority"].map(order)
     df = df.sort_values(["_tier", "tests_recovered", "path"], ascending=[True, False, True], kind="stable")
     return df.drop(columns="_tier").reset_index(drop=True)
-
-
-def _command(path: str, source: str, sha: str, old_path: str, blob: str, bk) -> str:
-    target = shell_path(path)
-    if source == "backup":
-        if bk["at_rev"]:
-            return f"cp {shell_path(bk['backup_path'])} {target}"
-        return f"git show {shlex.quote(bk['sha'] + ':' + bk['backup_path'])} > {target}"
-    if source == "git":
-        if sha and old_path == path:
-            return f"git restore --source={sha} -- {target}"
-        if sha:
-            return f"git show {shlex.quote(sha + ':' + old_path)} > {target}"
-        return f"git cat-file blob {blob} > {target}"
-    return ""
 
 
 def confidence_by_tier(plan: pd.DataFrame) -> pd.DataFrame:
