@@ -1,11 +1,14 @@
 """Shared fixtures: the simulated incident is built once per session, in a temporary directory."""
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,21 @@ import pytest
 from forensics.simulate import simulate
 
 SEED = 7
+
+
+def _private_git_config() -> None:
+    """Every git the tests run (theirs and the tool's) reads a global config of the tests' own and no
+    system config: nothing in the machine's or the user's git config (``safe.directory = *``, an
+    identity, hooks) can change what a test sees. Only an identity, for the tests' own commits."""
+    where = Path(tempfile.mkdtemp(prefix="forensics-tests-git-"))
+    atexit.register(shutil.rmtree, where, True)
+    config = where / "gitconfig"
+    config.write_text("[user]\n\tname = Forensics Tests\n\temail = tests@forensics.invalid\n")
+    os.environ["GIT_CONFIG_GLOBAL"] = str(config)
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+
+
+_private_git_config()
 
 
 @pytest.fixture(scope="session")

@@ -94,6 +94,7 @@ _SAFE_CONFIG = (
     # an encoding header is UTF-8, whatever i18n.commitEncoding says
     "-c", "core.commitGraph=false",
     "-c", "core.useReplaceRefs=false",
+    "-c", "advice.graftFileDeprecated=false",   # GIT_GRAFT_FILE=/dev/null would print a hint per command
     "-c", f"diff.renameLimit={RENAME_LIMIT}",
     "-c", "i18n.commitEncoding=UTF-8",
 )
