@@ -236,17 +236,17 @@ def cmd_restore_list(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from forensics.restore.apply import restore
-    from forensics.termtext import printable
+    from forensics.termtext import one_line
 
     outcomes = restore(args.repo, args.plan, apply=args.apply, force=args.force, branch=args.branch,
                        use_unmask=args.unmask, backup_dir=args.backup_dir, log=args.log)
-    width = max((len(o.path) for o in outcomes), default=10)
+    width = max((len(one_line(o.path)) for o in outcomes), default=10)
     for o in outcomes:
         if args.quiet and o.action in ("restored", "already restored", "would restore"):
             continue
         health = "" if o.compiles is None else (
             f"  +{o.added} -{o.removed}  compiles={'yes' if o.compiles else 'NO'} markers={o.markers}")
-        print(printable(f"{o.action:16} {o.path:{width}}{health}  {o.detail}".rstrip()))
+        print(f"{o.action:16} {one_line(o.path):{width}}{health}  {one_line(o.detail)}".rstrip())
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1

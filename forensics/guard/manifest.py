@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
 from forensics.errors import ForensicsError
+from forensics.termtext import printable
 from forensics.engine.git import Repository, display_path, path_bytes
 from forensics.engine.health import HealthRules
 from forensics.engine.pathspec import Pathspec
@@ -65,16 +67,69 @@ def create_manifest(repo_path: str, file: str, paths: list[str] | None = None,
     return target, len(files)
 
 
+class BadManifest(ForensicsError):
+    """A manifest that is not what ``create`` writes, or that names a file outside the worktree."""
+
+    def __init__(self, target: Path, reason: str) -> None:
+        super().__init__(f"unreadable manifest {target}: {reason}")
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _outside_reason(top: str, shown: str) -> str | None:
+    """Why the manifest entry ``shown`` is not a file of the worktree ``top`` (absolute, ``..``, inside
+    ``.git``, through a symlink that leaves the worktree), or None. A verify never reads such a file,
+    so it never says whether a file outside the repository has a given digest."""
+    raw = path_bytes(shown)
+    if not raw or b"\0" in raw or raw.startswith(b"/"):
+        return "an empty or absolute path, or a NUL byte"
+    parts = raw.split(b"/")
+    if any(part in (b"", b".", b"..") for part in parts):
+        return "a path with an empty, '.' or '..' component"
+    if any(part.lower() == b".git" for part in parts):
+        return "a path inside .git"
+    full = os.path.realpath(os.path.join(os.fsencode(top), raw))
+    if not full.startswith(os.fsencode(os.path.realpath(top)) + os.sep.encode()):
+        return "a path that resolves outside the worktree"
+    return None
+
+
+def _read_manifest(repo: Repository, target: Path) -> tuple[dict[str, str], list[str] | None]:
+    """(files, markers) of the manifest at ``target``; :class:`BadManifest` (exit 2, one line) when it is
+    not JSON of the shape ``create`` writes or names a file outside the worktree."""
+    try:
+        data = json.loads(target.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:
+        raise BadManifest(target, printable(getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+                                            if str(exc) else type(exc).__name__)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise BadManifest(target, "no \"files\" object (write one with `forensics manifest create`)")
+    files = data["files"]
+    for shown, digest in files.items():
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise BadManifest(target, f"the digest of {printable(repr(shown))} is not a SHA-256 in hex")
+        try:
+            reason = _outside_reason(repo.path, shown)
+        except (UnicodeError, ValueError):
+            reason = "a path that cannot be read"
+        if reason:
+            raise BadManifest(target, f"{printable(repr(shown))} is {reason}: refused (a manifest names files "
+                                      "of this repository only)")
+    markers = data.get("markers")
+    if markers is not None and (not isinstance(markers, list) or not all(isinstance(m, str) for m in markers)):
+        raise BadManifest(target, "\"markers\" is not a list of regular expressions")
+    return files, markers
+
+
 def verify_manifest(repo_path: str, file: str, markers: list[str] | None = None) -> list[str]:
-    """One line per problem: ``changed PATH``, ``missing PATH``, ``damaged PATH (...)``."""
+    """One line per problem: ``changed PATH``, ``missing PATH``, ``damaged PATH (...)``. The manifest is
+    checked whole first (:func:`_read_manifest`): a malformed one, or one naming a file outside the
+    worktree, is exit 2 before any file is read."""
     repo = Repository.open(repo_path)
     target = _manifest_path(repo, file)
-    try:
-        data = json.loads(target.read_text())
-        files = data["files"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ForensicsError(f"unreadable manifest {target}: {exc}") from None
-    rules = HealthRules(markers=tuple(markers or data.get("markers") or HealthRules().markers))
+    files, stored_markers = _read_manifest(repo, target)
+    rules = HealthRules(markers=tuple(markers or stored_markers or HealthRules().markers))
     problems = []
     for shown, digest in files.items():
         full = Path(repo.path) / path_bytes(shown).decode("utf-8", "surrogateescape")

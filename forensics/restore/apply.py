@@ -93,6 +93,12 @@ def _append_log(log: Path, row: dict) -> None:
         os.fsync(fh.fileno())
 
 
+def _shown(path: Path) -> str:
+    """A file system path as text any log or terminal can take: itself when it is valid UTF-8, else
+    git's C-quoted form (as plan paths are)."""
+    return display_path(os.fsdecode(path))
+
+
 def _log_row(path: str, action: str, source: str, from_blob: str, to_blob: str, saved: str, detail: str) -> dict:
     return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "path": path, "action": action,
             "source": source, "from_blob": from_blob, "to_blob": to_blob, "saved_copy": saved, "detail": detail}
@@ -279,7 +285,7 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
                 copy = saved_root / os.fsdecode(path_bytes(path))
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 _fsync_write(copy, current, exclusive=True)
-                saved = str(copy)
+                saved = _shown(copy)
             _append_log(log_path, _log_row(path, "restoring", source, current_id, want, saved, ""))
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".forensics-tmp")
