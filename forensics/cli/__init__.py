@@ -322,9 +322,11 @@ def cmd_manifest(args: argparse.Namespace) -> int:
         path, n = create_manifest(args.repo, args.file, paths=args.paths, markers=args.marker)
         print(f"wrote {path}: {n} protected files")
         return 0
+    from forensics.termtext import one_line
+
     problems = verify_manifest(args.repo, args.file, markers=args.marker)
     for p in problems:
-        print(p)
+        print(one_line(p))
     if problems:
         print(f"forensics manifest: {len(problems)} protected files changed, missing or damaged", file=sys.stderr)
         return 1
