@@ -18,6 +18,8 @@ Kinds (``error_kind`` column; "" when the version compiles or was not compiled):
 - ``undecodable``: the bytes are not text in the declared encoding (UTF-8 by default), an unknown
   encoding, or a NUL byte;
 - ``unreadable``: the object itself is missing;
+- ``too_large``: the version is over the per-version size limit, or compiling it ran out of memory
+  (:mod:`forensics.engine.limits`): never compiled, never judged broken;
 - ``other``: anything else (``expected ':'``, ``invalid syntax`` with no sign of a dialect...).
 
 ``dialect_only`` (a second column) says a version fails *only* because of its dialect: for
@@ -42,9 +44,10 @@ PYTHON2 = "python2"
 NEWER_PYTHON = "newer_python"
 UNDECODABLE = "undecodable"
 UNREADABLE_KIND = "unreadable"
+TOO_LARGE_KIND = "too_large"
 OTHER = "other"
 ERROR_KINDS: tuple[str, ...] = (UNTERMINATED_STRING, INVALID_DECIMAL_LITERAL, UNMATCHED_BRACKET, INDENTATION,
-                                PYTHON2, NEWER_PYTHON, UNDECODABLE, UNREADABLE_KIND, OTHER)
+                                PYTHON2, NEWER_PYTHON, UNDECODABLE, UNREADABLE_KIND, TOO_LARGE_KIND, OTHER)
 DIALECT_KINDS: frozenset[str] = frozenset({PYTHON2, NEWER_PYTHON})
 
 _PY2_MESSAGES = ("Missing parentheses in call to 'print'", "Missing parentheses in call to 'exec'",
@@ -90,6 +93,8 @@ def error_kind(error_class: str, message: str, line: int, source: bytes | None =
         return ""
     if error_class == "MissingObject":
         return UNREADABLE_KIND
+    if error_class in ("TooLarge", "MemoryError"):
+        return TOO_LARGE_KIND
     msg = message or ""
     if error_class in ("UnicodeDecodeError", "LookupError") or (
             any(m in msg for m in _UNDECODABLE_MESSAGES) and "unicodeescape" not in msg):
