@@ -76,3 +76,12 @@ class BadOption(ForensicsError):
 class BadOutput(ForensicsError):
     def __init__(self, target: str, reason: str) -> None:
         super().__init__(f"cannot write {target}: {reason}")
+
+
+class SpecialFile(ForensicsError):
+    """A file git reads when it opens a repository (its config, a file the config includes, HEAD, ...)
+    that is not a regular file: a FIFO would hang every git command, a device would feed it endlessly."""
+
+    def __init__(self, repo: str, what: str, path: str) -> None:
+        super().__init__(f"refusing {repo}: {what} {path} is not a regular file (a FIFO or device would hang git); "
+                         f"remove it from a copy of the repository")

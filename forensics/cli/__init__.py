@@ -454,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="run the papermill notebooks and write DIR/incident_report.html plus the CSVs")
     p.add_argument("repo", nargs="?", default=".", metavar="REPO")
     p.add_argument("--rev", default=None, help="revision (default HEAD, or the parameter file's)")
-    p.add_argument("--out", default="data/reports", metavar="DIR", help="output directory (default data/reports)")
+    p.add_argument("--out", metavar="DIR", help="output directory, never inside the analysed repository (default "
+                   "$FORENSICS_REPORTS/<repo>, else ~/.local/share/forensics/reports/<repo>)")
     p.add_argument("-f", "--parameters", metavar="PARAMS.yaml", help="notebook parameters (papermill YAML)")
     p.add_argument("--paths", action="append", metavar="PATHSPEC")
     p.add_argument("--marker", action="append", metavar="REGEX")

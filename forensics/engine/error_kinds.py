@@ -18,6 +18,8 @@ Kinds (``error_kind`` column; "" when the version compiles or was not compiled):
 - ``undecodable``: the bytes are not text in the declared encoding (UTF-8 by default), an unknown
   encoding, or a NUL byte;
 - ``unreadable``: the object itself is missing;
+- ``too_large``: the version is over the per-version size limit, or compiling it ran out of memory
+  (:mod:`forensics.engine.limits`): never compiled, never judged broken;
 - ``other``: anything else (``expected ':'``, ``invalid syntax`` with no sign of a dialect...).
 
 ``dialect_only`` (a second column) says a version fails *only* because of its dialect: for
@@ -32,6 +34,8 @@ from __future__ import annotations
 import re
 import warnings
 
+import re2
+
 UNTERMINATED_STRING = "unterminated_string"
 INVALID_DECIMAL_LITERAL = "invalid_decimal_literal"
 UNMATCHED_BRACKET = "unmatched_bracket"
@@ -40,9 +44,10 @@ PYTHON2 = "python2"
 NEWER_PYTHON = "newer_python"
 UNDECODABLE = "undecodable"
 UNREADABLE_KIND = "unreadable"
+TOO_LARGE_KIND = "too_large"
 OTHER = "other"
 ERROR_KINDS: tuple[str, ...] = (UNTERMINATED_STRING, INVALID_DECIMAL_LITERAL, UNMATCHED_BRACKET, INDENTATION,
-                                PYTHON2, NEWER_PYTHON, UNDECODABLE, UNREADABLE_KIND, OTHER)
+                                PYTHON2, NEWER_PYTHON, UNDECODABLE, UNREADABLE_KIND, TOO_LARGE_KIND, OTHER)
 DIALECT_KINDS: frozenset[str] = frozenset({PYTHON2, NEWER_PYTHON})
 
 _PY2_MESSAGES = ("Missing parentheses in call to 'print'", "Missing parentheses in call to 'exec'",
@@ -66,7 +71,8 @@ _NEWER_LINE = [
 _NEWER_FSTRING_MESSAGES = ("f-string expression part cannot include a backslash",
                            "f-string expression part cannot include '#'")
 # an f-string whose braces hold its own quote (valid from 3.12, PEP 701)
-_NESTED_QUOTE_FSTRING = re.compile(r"(?<![\w.])[fF][rR]?(\"|')[^\n]*?\{[^}\n]*?\1[^\n]*\}")
+# (RE2, time linear in the line: the backtracking form with a backreference was cubic on ``{"`` repeated)
+_NESTED_QUOTE_FSTRING = re2.compile(r"""(?:^|[^\pL\pN_.])[fF][rR]?(?:"[^\n]*?\{[^}\n]*?"[^\n]*\}|'[^\n]*?\{[^}\n]*?'[^\n]*\})""")
 _UNDECODABLE_MESSAGES = ("codec can't decode", "Non-UTF-8 code", "unknown encoding", "encoding problem",
                          "null bytes", "null byte")
 
@@ -87,6 +93,8 @@ def error_kind(error_class: str, message: str, line: int, source: bytes | None =
         return ""
     if error_class == "MissingObject":
         return UNREADABLE_KIND
+    if error_class in ("TooLarge", "MemoryError"):
+        return TOO_LARGE_KIND
     msg = message or ""
     if error_class in ("UnicodeDecodeError", "LookupError") or (
             any(m in msg for m in _UNDECODABLE_MESSAGES) and "unicodeescape" not in msg):
@@ -162,25 +170,78 @@ def _compiles_with_tabs_expanded(source: bytes) -> bool:
     return True
 
 
-# The common Python 2 statements, rewritten line by line at C speed (a first try before lib2to3, whose
-# pure-Python parser costs ~0.2 ms a line): none of them can repair damage of another kind.
-_QUICK_PORT: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^([ \t]*)print[ \t]*$", re.M), r"\1print()"),
-    (re.compile(r"^([ \t]*)print[ \t]+(?![=(.\[]|>>)([^#\n]*?)[ \t]*$", re.M), r"\1print(\2)"),
-    (re.compile(r"^([ \t]*)except[ \t]+([^,:\n]+?)[ \t]*,[ \t]*(\w+)[ \t]*:", re.M), r"\1except \2 as \3:"),
-    (re.compile(r"^([ \t]*)raise[ \t]+([\w.]+)[ \t]*,[ \t]*([^#\n]+?)[ \t]*$", re.M), r"\1raise \2(\3)"),
-    (re.compile(r"^([ \t]*)exec[ \t]+([^#\n]+?)[ \t]+in[ \t]+([^#\n]+?)[ \t]*$", re.M), r"\1exec(\2, \3)"),
-    (re.compile(r"^([ \t]*)exec[ \t]+(?![=(.\[])([^#\n]+?)[ \t]*$", re.M), r"\1exec(\2)"),
+# The common Python 2 statements, rewritten line by line (a first try before lib2to3, whose pure-Python
+# parser costs ~0.2 ms a line): none of them can repair damage of another kind. The statements are
+# parsed by hand, each line in one pass: the regular expressions they replaced backtracked cubically on
+# a long line of blanks (``except`` and 7 KB of spaces took 47 s). What is left as regexes below
+# cannot backtrack more than once per position (a lookbehind anchors each to a token's start).
+_TOKEN_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"`([^`\n]*)`"), r"repr(\1)"),
     (re.compile(r"<>"), "!="),
     (re.compile(r"(?<![\w.])[uU]([rR][\"'])"), r"\1"),
     (re.compile(r"(?<![\w.])(\d+|0[xX][0-9a-fA-F]+)[lL](?!\w)"), r"\1"),
     (re.compile(r"(?<![\w.])0([0-7]+)(?![\w.])"), r"0o\1"),
 )
+_BLANK = " \t"
+
+
+def _after_keyword(rest: str, keyword: str) -> str | None:
+    """What follows ``keyword`` and at least one blank at the start of ``rest`` (blanks skipped), or
+    None when ``rest`` does not start so."""
+    if not rest.startswith(keyword) or len(rest) == len(keyword) or rest[len(keyword)] not in _BLANK:
+        return None
+    return rest[len(keyword):].lstrip(_BLANK)
+
+
+def _port_statement(indent: str, rest: str) -> str | None:
+    """One line's Python 2 statement (``rest``: the line after its indentation, without the newline) in
+    Python 3, or None when the line is not one of them."""
+    if rest.rstrip(_BLANK) == "print":
+        return f"{indent}print()"
+    body = _after_keyword(rest, "print")
+    if body and "#" not in body and not body.startswith(("=", "(", ".", "[", ">>")):
+        return f"{indent}print({body.rstrip(_BLANK)})"
+    body = _after_keyword(rest, "except")
+    if body is not None:
+        cut = min((i for i in (body.find(","), body.find(":")) if i >= 0), default=-1)
+        if cut > 0 and body[cut] == ",":
+            exc, tail = body[:cut].rstrip(_BLANK), body[cut + 1:].lstrip(_BLANK)
+            name_end = next((i for i, c in enumerate(tail) if not (c.isalnum() or c == "_")), len(tail))
+            after = tail[name_end:].lstrip(_BLANK)
+            if exc and name_end and after.startswith(":"):
+                return f"{indent}except {exc} as {tail[:name_end]}:{after[1:]}"
+        return None
+    body = _after_keyword(rest, "raise")
+    if body and "#" not in body:
+        name_end = next((i for i, c in enumerate(body) if not (c.isalnum() or c in "_.")), len(body))
+        tail = body[name_end:].lstrip(_BLANK)
+        value = tail[1:].strip(_BLANK) if tail.startswith(",") else ""
+        if name_end and value:
+            return f"{indent}raise {body[:name_end]}({value})"
+        return None
+    body = _after_keyword(rest, "exec")
+    if body and "#" not in body:
+        body = body.rstrip(_BLANK)
+        for blanks in re.finditer(r"[ \t]+", body):      # maximal runs of blanks: linear
+            start, end = blanks.span()
+            code, scope = body[:start], body[end + 2:]
+            if start and body.startswith("in", end) and scope[:1] in (" ", "\t") and scope.strip(_BLANK):
+                return f"{indent}exec({code}, {scope.strip(_BLANK)})"
+        if not body.startswith(("=", "(", ".", "[")):
+            return f"{indent}exec({body})"
+    return None
 
 
 def _quick_port(text: str) -> str:
-    for rx, to in _QUICK_PORT:
+    """``text`` with the common Python 2 statements and tokens rewritten (time linear in its length)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        content = line.rstrip("\r\n")
+        rest = content.lstrip(_BLANK)
+        ported = _port_statement(content[: len(content) - len(rest)], rest) if rest[:1] in ("p", "e", "r") else None
+        out.append(line if ported is None else ported + line[len(content):])
+    text = "".join(out)
+    for rx, to in _TOKEN_REWRITES:
         text = rx.sub(to, text)
     return text
 

@@ -22,6 +22,8 @@ from typing import IO, Iterable, Iterator
 
 from forensics.errors import GitFailed, NotARepository, UnknownRevision, UntrustedRepository
 
+from forensics.engine.evidence_files import refuse_special_files
+from forensics.engine.limits import MAX_VERSION_BYTES, READ_PIECE, TooLarge
 from forensics.engine.gitdata import NULL_SHA, blob_id, display_path, is_null_sha, path_bytes  # noqa: F401 (re-exported)
 
 
@@ -152,6 +154,7 @@ class Repository:
         real = os.path.realpath(os.fspath(path))
         if not os.path.isdir(real):
             raise NotARepository(os.fspath(path))
+        refuse_special_files(real, git_env())    # a FIFO in its config's includes would hang every git call
         env = git_env(ceiling=os.path.dirname(real))
         query = ["rev-parse", "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
                  "--is-shallow-repository", "--show-object-format", "--show-cdup"]
@@ -317,6 +320,14 @@ class ObjectReader:
         if len(parts) != 3:  # "<sha> missing" or "<name> ambiguous"
             return parts[0].decode(), None
         oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
+        if size > MAX_VERSION_BYTES:   # drained in pieces, never held (forensics.engine.limits)
+            left = size + 1
+            while left > 0:
+                piece = out.read(min(left, READ_PIECE))
+                if not piece:
+                    raise GitFailed("cat-file --batch", "the reader ended early")
+                left -= len(piece)
+            return oid, (TooLarge(size) if kind == b"blob" and self.kind == b"blob" else None)
         data = out.read(size)
         out.read(1)  # the newline after the contents
         if kind != self.kind:

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from forensics.errors import BadPattern
-from forensics.engine.error_kinds import UNREADABLE_KIND, dialect_only, error_kind  # noqa: F401 (re-exported)
+from forensics.engine.error_kinds import TOO_LARGE_KIND, UNREADABLE_KIND, dialect_only, error_kind  # noqa: F401 (re-exported)
+from forensics.engine.limits import MAX_VERSION_BYTES, TooLarge
 from forensics.engine.markers import MarkerPattern, compile_marker
 
 DEFAULT_MARKERS: tuple[str, ...] = (r"^\s*#\s*REMOVED_SYNTAX_ERROR:",)
@@ -232,6 +233,11 @@ def _count_test_defs(body: list[ast.stmt]) -> int:
     return n
 
 
+def _too_large(error_class: str, size: int, message: str) -> VersionHealth:
+    """A version not judged for its size (:mod:`forensics.engine.limits`): unreadable, never broken."""
+    return VersionHealth(False, size, 0, 0, False, error_class, message, 0, 0, UNREADABLE, TOO_LARGE_KIND, False)
+
+
 def judge(data: bytes | None, patterns: tuple[MarkerPattern, ...], check_compile: bool = True) -> VersionHealth:
     """Judge one version's bytes; ``None`` (object missing) gives an unreadable row. Without
     ``check_compile`` (the markers-only timeline) nothing is compiled: ``compiles`` is reported True,
@@ -239,8 +245,13 @@ def judge(data: bytes | None, patterns: tuple[MarkerPattern, ...], check_compile
     if data is None:
         return VersionHealth(False, 0, 0, 0, False, "MissingObject", "object not in repository", 0, 0, UNREADABLE,
                              UNREADABLE_KIND, False)
+    if isinstance(data, TooLarge) or len(data) > MAX_VERSION_BYTES:
+        size = data.size if isinstance(data, TooLarge) else len(data)
+        return _too_large("TooLarge", size, f"{size} bytes: over the per-version limit of {MAX_VERSION_BYTES} bytes")
     if check_compile:
         compiles, err_class, err_msg, err_line, code = compile_check(data)
+        if err_class == "MemoryError":
+            return _too_large("MemoryError", len(data), "compiling it ran out of memory")
     else:
         compiles, err_class, err_msg, err_line, code = True, "NotChecked", "", 0, None
     if data.isascii() and b"\0" not in data and not any(p.search_ascii(data) for p in patterns):

@@ -6,13 +6,37 @@ whole path in which ``*`` also matches ``/`` (so ``*.py`` matches at any depth).
 ``:(exclude)``/``:!``/``:^``, ``:(glob)`` (``*`` stops at ``/``, ``**`` crosses), ``:(icase)``,
 ``:(literal)``, ``:(top)``/``:/`` (paths are always taken from the top). tests/test_pathspec.py
 checks the matcher against ``git ls-files`` on the simulated repository.
+
+A pattern (from ``--paths``, ``--config`` or the analysed repository's own settings) is matched with
+RE2 (google-re2), in time linear in the path whatever the pattern: ``*a*a*a*a*a*a*a*a*b.py`` cannot
+backtrack. A pattern RE2 refuses (``[z-a].py``: a range out of order) is :class:`BadPathspec` (exit 2).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import re2
 
 from forensics.errors import BadPathspec
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False     # a refused pattern is one line from us, not RE2's log on stderr
+_OPTIONS.dot_nl = True          # a path may hold a newline: ``*`` and ``?`` match it, as in git
+_ICASE = re2.Options()
+_ICASE.log_errors, _ICASE.dot_nl, _ICASE.case_sensitive = False, True, False
+# RE2 reads UTF-8: a byte of a non-UTF-8 path name (a lone surrogate here, ``surrogateescape``) goes in
+# as a private-use code point of its own, one for one, in the path and in the pattern alike
+_SURROGATES = {0xDC80 + b: 0x10FE80 + b for b in range(0x80)}
+
+
+def _for_re2(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.translate(_SURROGATES)
+    return text
 
 _WILDCARDS = set("*?[")
 _KNOWN_MAGIC = {"exclude", "glob", "icase", "literal", "top"}
@@ -22,14 +46,14 @@ _KNOWN_MAGIC = {"exclude", "glob", "icase", "literal", "top"}
 class _Item:
     pattern: str
     exclude: bool
-    regex: re.Pattern[str] | None   # None: literal / prefix match
+    regex: Any | None   # a compiled RE2 pattern; None: literal / prefix match
     icase: bool
 
     def matches(self, path: str) -> bool:
         p, s = (path.lower(), self.pattern.lower()) if self.icase else (path, self.pattern)
         if p == s or (s and p.startswith(s) and (s.endswith("/") or p[len(s)] == "/")):
             return True
-        return self.regex is not None and self.regex.fullmatch(path) is not None
+        return self.regex is not None and self.regex.fullmatch(_for_re2(path)) is not None
 
 
 def _glob_to_regex(pattern: str, cross_slash: bool) -> str:
@@ -105,8 +129,12 @@ def _parse(spec: str) -> _Item:
     icase = "icase" in magic
     regex = None
     if "literal" not in magic and (_WILDCARDS & set(body)):
-        flags = re.IGNORECASE if icase else 0
-        regex = re.compile(_glob_to_regex(body, cross_slash="glob" not in magic), flags | re.DOTALL)
+        try:
+            regex = re2.compile(_for_re2(_glob_to_regex(body, cross_slash="glob" not in magic)),
+                                _ICASE if icase else _OPTIONS)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise BadPathspec(spec, reason) from None
     return _Item(pattern=body, exclude="exclude" in magic, regex=regex, icase=icase)
 
 

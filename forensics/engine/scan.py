@@ -346,8 +346,10 @@ def _versions_wanted(ctx: _Context, walk: _Walk) -> pd.DataFrame:
     fresh version whose blob the scan needs (columns VERSION_COLUMNS)."""
     known, fresh = walk.known, walk.fresh
     all_versions = pd.concat([known, fresh], ignore_index=True) if len(known) else fresh
-    if ctx.store is not None and len(fresh):
-        ctx.store.save_versions(ctx.fingerprint, fresh)
+    verdicts = fresh[fresh["error_class"] != "MemoryError"] if len(fresh) else fresh
+    if ctx.store is not None and len(verdicts):
+        # a compilation that ran out of memory is not a verdict: judged again next time
+        ctx.store.save_versions(ctx.fingerprint, verdicts)
     versions = all_versions[all_versions["blob"].isin(walk.wanted)].reset_index(drop=True)
     walk.timings["judge"] = time.perf_counter() - walk.started
     return versions

@@ -10,9 +10,16 @@ Two things made ``forensics report -q`` print kernel chatter, and each is fixed 
 
 Whatever else the kernel process writes to its own stderr (not the notebook's outputs) goes to a log
 file beside the report instead of the user's terminal.
+
+Nothing the analysed repository holds can run in the kernel (README "Hostile repositories"): the kernel
+starts in a fresh, empty private directory (never ``--out``, never the caller's working directory) with
+``PYTHONSAFEPATH=1``, so neither its working directory nor any script directory is on its import path
+(IPython honours the flag too and does not add ``''``); a committed ``pandas.py`` or ``sitecustomize.py``
+wherever the report is run or written is never imported.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,18 +47,28 @@ class QuietKernelManager(AsyncKernelManager):
         await super()._async_interrupt_kernel()
 
     async def _async_start_kernel(self, **kw: Any) -> None:
+        kw["cwd"] = self._private_cwd()
+        kw["env"] = {**(kw.get("env") or os.environ), "PYTHONSAFEPATH": "1"}
         if "stderr" in kw:
             await super()._async_start_kernel(**kw)
             return
         with open(self.stderr_path or "/dev/null", "ab") as stderr:  # the kernel process keeps its own copy
             await super()._async_start_kernel(stderr=stderr, **kw)
 
+    def _private_cwd(self) -> str:
+        """A fresh empty directory of our own for the kernel to start in (removed at cleanup)."""
+        if not getattr(self, "_cwd_dir", None):
+            self._cwd_dir = tempfile.mkdtemp(prefix="forensics-kernel-cwd-")
+        return self._cwd_dir
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
-        if not restart and getattr(self, "_ipc_dir", None):
+        if not restart:
             import shutil
 
-            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            for name in ("_ipc_dir", "_cwd_dir"):
+                if getattr(self, name, None):
+                    shutil.rmtree(getattr(self, name), ignore_errors=True)
 
     # AsyncKernelManager binds its public names to the base class's functions: rebind them to ours
     start_kernel = _async_start_kernel

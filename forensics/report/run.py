@@ -4,6 +4,10 @@
 parameters, runs ``notebooks/00_incident_report.ipynb`` with papermill and exports it with nbconvert
 (no input cells, plotly.js embedded once, no CDN script). A failed run still writes the page,
 showing where it failed, and returns a non-zero status.
+
+The report is never written inside the evidence: an ``--out`` inside the analysed repository's
+worktree or git directory is refused (exit 2), and the default ``--out`` is a directory of our own
+per repository, :func:`default_report_dir`, never one under the current directory.
 """
 from __future__ import annotations
 
@@ -76,7 +80,37 @@ def export_html(notebook_path: Path, html_path: Path, show_input: bool = False, 
     return html_path
 
 
-def run_report(repo: str, out_dir: str, rev: str | None = None, params_file: str | None = None,
+def default_report_dir(repo_path: str) -> Path:
+    """Where a report goes when ``--out`` is not given: ``$FORENSICS_REPORTS/<repo>``, else
+    ``${XDG_DATA_HOME:-~/.local/share}/forensics/reports/<repo>``, where ``<repo>`` is the repository's
+    directory name and a hash of its absolute path (as the cache names it)."""
+    from forensics.engine.cache import repo_id
+    from forensics.engine.git import Repository
+
+    base = os.environ.get("FORENSICS_REPORTS") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"),
+        "forensics", "reports")
+    return Path(base).resolve() / repo_id(Repository.open(repo_path).common_dir)
+
+
+def evidence_dirs(repo_path: str) -> list[Path]:
+    """The analysed repository's directories no output may go into: its worktree (or bare directory),
+    its git directory and its common directory."""
+    from forensics.engine.git import Repository
+
+    r = Repository.open(repo_path)
+    return sorted({Path(d).resolve() for d in (r.path, r.git_dir, r.common_dir)})
+
+
+def check_outside_evidence(out: Path, repo_path: str, given: str) -> None:
+    """Refuse (:class:`BadOutput`, exit 2) an output directory inside the evidence."""
+    for d in evidence_dirs(repo_path):
+        if out == d or d in out.parents:
+            raise BadOutput(given, f"it is inside the analysed repository ({d}); the evidence is read-only: "
+                                   "choose --out outside it")
+
+
+def run_report(repo: str, out_dir: str | None, rev: str | None = None, params_file: str | None = None,
                overrides: dict[str, Any] | None = None, cell_timeout: int = 900, progress: bool = True) -> tuple[int, Path, str]:
     """Validate, execute, export. Returns (exit status, html path, message)."""
     import papermill as pm
@@ -90,7 +124,9 @@ def run_report(repo: str, out_dir: str, rev: str | None = None, params_file: str
     values["repo"] = str(Path(repo).resolve()) if repo else values.get("repo", ".")
     if rev:
         values["rev"] = rev
-    out = Path(out_dir).resolve()
+    out = Path(out_dir).resolve() if out_dir else default_report_dir(values["repo"])
+    out_dir = out_dir or str(out)
+    check_outside_evidence(out, values["repo"], out_dir)
     if out.exists() and not out.is_dir():
         raise BadOutput(str(out_dir), "it is a file; --out takes a directory")
     values["output_dir"] = str(out)
@@ -125,9 +161,12 @@ def run_report(repo: str, out_dir: str, rev: str | None = None, params_file: str
 
 
 def _execute(executed: Path, values: dict[str, Any], out: Path, cell_timeout: int, progress: bool) -> None:
-    """Run the report notebook in a quiet kernel (see ``forensics.report.kernel``). papermill's own
-    logger speaks only of failures; the kernel's stderr goes to ``out/kernel.log``."""
+    """Run the report notebook in a quiet kernel (see ``forensics.report.kernel``: an empty private
+    working directory, ``PYTHONSAFEPATH``). papermill's own logger speaks only of failures; the
+    kernel's stderr goes to ``out/kernel.log``."""
     import logging
+    import shutil
+    import tempfile
 
     import papermill as pm
 
@@ -136,13 +175,15 @@ def _execute(executed: Path, values: dict[str, Any], out: Path, cell_timeout: in
     log = logging.getLogger("papermill")
     level = log.level
     log.setLevel(logging.ERROR)
+    cwd = tempfile.mkdtemp(prefix="forensics-report-")   # papermill changes into it while it runs
     try:
-        pm.execute_notebook(str(REPORT_NOTEBOOK), str(executed), parameters=values, cwd=str(out),
+        pm.execute_notebook(str(REPORT_NOTEBOOK), str(executed), parameters=values, cwd=cwd,
                             execution_timeout=cell_timeout, progress_bar=progress and sys.stderr.isatty(),
                             kernel_name="python3", report_mode=True,
                             kernel_manager_class=quiet_kernel_manager(out / "kernel.log"))
     finally:
         log.setLevel(level)
+        shutil.rmtree(cwd, ignore_errors=True)
         kernel_log = out / "kernel.log"
         if kernel_log.exists() and not kernel_log.stat().st_size:
             kernel_log.unlink()
