@@ -82,10 +82,7 @@ def cmd_signatures(args: argparse.Namespace) -> int:
                               cache=False if args.no_cache else args.cache)
     table = commit_signatures(result, culprit.shas, min_files=args.min_files, changes=culprit.changes,
                               before=culprit.since, budget_seconds=args.budget)
-    a = table.attrs
-    note = (f"background: {a['background_lines_read']} healthy lines in {a['background_versions']} of "
-            f"{a['background_candidates']} versions before {culprit.since:%Y-%m-%dT%H:%M:%SZ}"
-            + ("" if a["background_complete"] else f" (time budget of {args.budget:g} s reached)"))
+    note = background_note(table.attrs, culprit.since, args.budget)
     if args.as_markers:
         markers = specific_markers(table, rate)
         for marker in markers["marker"]:
@@ -103,6 +100,20 @@ def cmd_signatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def background_note(a: dict, since, budget: float) -> str:
+    """One line on what the background measured: lines, versions read, the sample and its bounds."""
+    line = (f"background: {a['background_lines_read']} healthy lines in {a['background_versions']} of "
+            f"{a['background_candidates']} versions before {since:%Y-%m-%dT%H:%M:%SZ}")
+    if not a["background_complete"] and a.get("background_sample") is not None:
+        line += f" (a stratified sample of {a['background_sample']}: newest of each path first)"
+    if a.get("background_budget_reached"):
+        line += f" (time budget of {budget:g} s reached)"
+    if a.get("diff_bounded_files"):
+        line += (f"; {a['diff_bounded_files']} large files aligned on their unique lines "
+                 f"(gaps over {a['diff_bound_lines']} lines paired in order)")
+    return line
+
+
 def add_specificity_options(p: argparse.ArgumentParser) -> None:
     from forensics.engine.rewrites import DEFAULT_BUDGET_SECONDS, MAX_BACKGROUND_RATE
 
@@ -110,7 +121,8 @@ def add_specificity_options(p: argparse.ArgumentParser) -> None:
                    help=f"a specific signature matches at most this share of healthy lines written before the "
                         f"culprit (default {MAX_BACKGROUND_RATE:g}: 1 line in 10,000)")
     p.add_argument("--budget", type=float, default=DEFAULT_BUDGET_SECONDS, metavar="SECONDS",
-                   help=f"time for reading healthy versions before the culprit (default {DEFAULT_BUDGET_SECONDS:g})")
+                   help=f"time for reading and matching healthy versions before the culprit (default "
+                        f"{DEFAULT_BUDGET_SECONDS:g})")
     p.add_argument("--wave-window", type=float, default=30, metavar="MIN", help="wave window (default 30)")
     p.add_argument("--min-files", type=int, default=2, metavar="N", help="files a signature must reach (default 2)")
 
