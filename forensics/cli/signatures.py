@@ -30,8 +30,10 @@ class Culprit:
 
 def resolve_culprit(result, given: list[str], wave: bool, window_minutes: float = 30,
                     cache=None) -> Culprit:
-    """Each given commit (any commit in the repository), with its wave when ``wave``. A commit the
-    scanned revision does not reach is read directly; its wave is taken from a scan at that commit."""
+    """Each given commit, with its wave when ``wave``. The commit must be in the history of the
+    scanned revision (the background and the paths hunted come from that history): one outside it
+    is :class:`CommitOutsideRev` (exit 2). One the scan leaves out (``--since``) is read directly;
+    its wave is taken from a scan at that commit."""
     import pandas as pd
 
     from forensics.analyses.signatures import culprit_commits
@@ -44,6 +46,8 @@ def resolve_culprit(result, given: list[str], wave: bool, window_minutes: float 
     times: list[pd.Timestamp] = []
     for g in given:
         sha = result.repo.resolve(g)
+        if sha not in known and not result.repo.is_ancestor(sha, result.rev_sha):
+            raise CommitOutsideRev(g, sha, result.rev, result.rev_sha)
         if sha in known:
             members = culprit_commits(result, [sha], wave, window_minutes)
             times.extend(when[m] for m in members)
@@ -63,6 +67,13 @@ def resolve_culprit(result, given: list[str], wave: bool, window_minutes: float 
             times.append(got.committed_at)
         shas.extend(members)
     return Culprit(list(dict.fromkeys(shas)), pd.concat(extra, ignore_index=True) if extra else None, min(times))
+
+
+class CommitOutsideRev(ForensicsError):
+    def __init__(self, given: str, sha: str, rev: str, rev_sha: str) -> None:
+        named = given if sha.startswith(given.lower()) else f"{given} ({sha[:12]})"
+        super().__init__(f"commit {named} is not in the history of --rev {rev} ({rev_sha[:12]}): "
+                         f"pass a --rev that contains it (`git branch -a --contains {sha[:12]}` lists them)")
 
 
 def _check_rate(rate: float) -> float:
