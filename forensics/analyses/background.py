@@ -18,9 +18,7 @@ it, so ``hunt`` without ``--from`` checks every culprit's candidates in the time
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
-import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -29,6 +27,7 @@ import pandas as pd
 import re2
 
 from forensics.engine.markers import MarkerPattern, compile_marker
+from forensics.engine.placeholders import Lines
 from forensics.engine.states import HEALTHY
 from forensics.errors import BadPattern
 
@@ -108,25 +107,12 @@ class PatternSet:
         hit = self._set.Match(text)
         if not hit:
             return {}
-        parts = text.splitlines(keepends=True)
-        starts = list(itertools.accumulate(map(len, parts), initial=0))
+        split = Lines(text)
         out: dict[int, int] = {}
         for i in hit:
-            rx = self.compiled[i]
-            counted: set[int] = set()
-            for m in rx.finditer(text):
-                # a match may start on the newline before its line or end on the one after it: every
-                # line it touches is a candidate, checked on its own (as a per-line search would)
-                first = bisect.bisect_right(starts, m.start()) - 1
-                last = bisect.bisect_right(starts, max(m.start(), m.end() - 1)) - 1
-                for k in range(first, min(last, len(parts) - 1) + 1):
-                    if k in counted:
-                        continue
-                    line = parts[k].rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-                    if line.strip() and rx.search(line):
-                        counted.add(k)
-            if counted:
-                out[i] = len(counted)
+            n = sum(1 for k in split.matching(self.compiled[i]) if split.line(k).strip())
+            if n:
+                out[i] = n
         return out
 
 

@@ -68,9 +68,17 @@ def healthy_background(result, before: pd.Timestamp, patterns: Iterable[str] = (
     return measure(result, [(before, list(patterns))], budget_seconds, read)[0]
 
 
-def _pattern(row) -> str:
+def signature_pattern(row) -> str:
     """What a signature is measured by: its marker regex, else its literal result (escaped)."""
     return row.marker or (re.escape(row.result) if row.result.strip() else "")
+
+
+def _spread(ch: pd.DataFrame, n: int) -> pd.DataFrame:
+    """``n`` rows of ``ch`` in an order spread over directories (a stable hash of the path)."""
+    import hashlib
+
+    key = ch["path"].map(lambda p: hashlib.blake2b(p.encode("utf-8", "surrogatepass"), digest_size=6).digest())
+    return ch.assign(_k=key).sort_values("_k", kind="stable").head(n).drop(columns="_k")
 
 
 def _culprit_changes(result, shas: list[str], changes: pd.DataFrame | None) -> pd.DataFrame:
@@ -83,7 +91,7 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
                       read: Callable[[list[str]], dict[str, bytes | None]] | None = None,
                       changes: pd.DataFrame | None = None, background: bool = True,
                       before: pd.Timestamp | None = None,
-                      budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> pd.DataFrame:
+                      budget_seconds: float = DEFAULT_BUDGET_SECONDS, max_files: int | None = None) -> pd.DataFrame:
     """Signatures of the changes ``shas`` made to paths in scope (backups left out). ``changes``:
     extra change rows for commits the scan does not reach (:func:`forensics.engine.commit_changes`).
 
@@ -94,9 +102,14 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
     with one line added to both counts so a zero background gives a finite lift). ``attrs`` holds
     ``background_lines_read``, ``background_versions`` (read), ``background_sample`` (planned),
     ``background_candidates`` (all healthy versions before the culprit), ``background_complete``,
-    ``background_budget_reached``, ``diff_bounded_files`` and ``diff_bound_lines``. ``before``: where "before the culprit" ends (default: its first
+    ``background_budget_reached``, ``diff_bounded_files``, ``diff_bound_lines``, ``culprit_files``
+    (changes the culprit made) and ``culprit_files_read`` (those diffed: at most ``max_files``, a
+    sample spread over directories). ``before``: where "before the culprit" ends (default: its first
     commit's time)."""
     ch = _culprit_changes(result, shas, changes)
+    files_changed = len(ch)
+    if max_files is not None and len(ch) > max_files:
+        ch = _spread(ch, max_files)
     read = read or result.read_blobs
     blobs = read(sorted(set(ch["old_blob"]) | set(ch["new_blob"]) - {""}))
     pairs = [(r.path, blobs.get(r.old_blob), blobs.get(r.new_blob)) for r in ch.itertuples(index=False)]
@@ -106,7 +119,7 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
     table["background_lines"] = pd.array([pd.NA] * len(table), dtype="Int64")
     table["background_rate"] = float("nan")
     table["lift"] = float("nan")
-    table.attrs.update(stats)
+    table.attrs.update(stats, culprit_files=files_changed, culprit_files_read=len(ch))
     table.attrs.update(culprit_lines=new_lines, background_lines_read=0, background_versions=0,
                        background_candidates=0, background_complete=False)
     if not background or not len(table):
@@ -116,14 +129,14 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
         known = [when[s] for s in shas if s in when.index]
         before = min(known) if known else pd.Timestamp.max.tz_localize("UTC")
     rows = list(table.itertuples(index=False))
-    bg = healthy_background(result, before, [p for p in map(_pattern, rows) if p], budget_seconds, read)
-    return _with_background(table, rows, bg, new_lines)
+    bg = healthy_background(result, before, [p for p in map(signature_pattern, rows) if p], budget_seconds, read)
+    return with_background(table, rows, bg, new_lines)
 
 
-def _with_background(table: pd.DataFrame, rows: list, bg: Background, new_lines: int) -> pd.DataFrame:
+def with_background(table: pd.DataFrame, rows: list, bg: Background, new_lines: int) -> pd.DataFrame:
     hits, rates, lifts = [], [], []
     for row in rows:
-        pattern = _pattern(row)
+        pattern = signature_pattern(row)
         if not pattern or not bg.lines or pattern not in bg.counts:
             hits.append(pd.NA), rates.append(float("nan")), lifts.append(float("nan"))
             continue
@@ -139,6 +152,15 @@ def _with_background(table: pd.DataFrame, rows: list, bg: Background, new_lines:
                        background_sample=bg.sample, background_budget_reached=bg.budget_reached,
                        background_seconds=bg.seconds)
     return table[TABLE_COLUMNS]
+
+
+def placeholder_markers(table: pd.DataFrame, max_rate: float = MAX_BACKGROUND_RATE) -> pd.DataFrame:
+    """The rows of :func:`specific_markers` that are placeholder rewrites: ``replaced`` rewrites that
+    put one text in place of at least two different ones (``f"..." -> "formatted_string"``), not a
+    rename (one text for one), an insertion, nor a line added (new code is specific too, and is
+    not damage). What ``hunt`` looks for when no culprit is named."""
+    spec = specific_markers(table, max_rate)
+    return spec[(spec["kind"] == "replaced") & (spec["sources"] >= 2)].reset_index(drop=True)
 
 
 def specific_markers(table: pd.DataFrame, max_rate: float = MAX_BACKGROUND_RATE) -> pd.DataFrame:

@@ -26,7 +26,8 @@ from forensics.engine.linediff import EXACT_CELLS, line_opcodes
 # Specificity defaults (the CLI reads them without loading the analysis stack)
 MAX_BACKGROUND_RATE = 1e-4           # at most 1 healthy pre-culprit line in 10,000 may match a marker
 DEFAULT_BUDGET_SECONDS = 6.0         # time for reading and matching the background sample
-SIGNATURE_COLUMNS = ["signature", "files", "lines", "example_before", "example_after", "kind", "marker", "result"]
+SIGNATURE_COLUMNS = ["signature", "files", "lines", "example_before", "example_after", "kind", "marker", "result",
+                     "sources"]
 REWRITE_KINDS = ("prefix_added", "prefix_removed", "replaced", "line_added", "line_removed")
 
 # a backslash is only ever consumed with the character it escapes: with ``.`` free to take it too, a
@@ -57,6 +58,7 @@ class Rewrite:
     before: str
     after: str
     prefix: str = ""      # the prefix added or removed, exactly (prefix kinds only)
+    replaced: str = ""    # the text substituted, exactly (``replaced`` only; empty for an insertion)
 
 
 def _escape(text: str) -> str:
@@ -309,7 +311,7 @@ def _line_rewrites(old: str, new: str, hint: str | None) -> tuple[Rewrite, ...]:
                 continue
             result = n_mid.strip()
             marker = _word_bounded(result) if len(result) >= 4 and not _DIGITS.search(result) else ""
-            found.append(Rewrite("replaced", f"{go!r} -> {gn!r}", marker, result, o, n))
+            found.append(Rewrite("replaced", f"{go!r} -> {gn!r}", marker, result, o, n, replaced=o_mid.strip()))
     return tuple(found)
 
 
@@ -388,12 +390,15 @@ def signature_rows(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_
                    stats: dict | None = None) -> list[dict]:
     """One dict per signature seen in at least ``min_files`` files (keys SIGNATURE_COLUMNS; no pandas:
     the guard uses this): ``files`` showing it, ``lines`` carrying it, one example line before and
-    after, ``kind``, ``marker`` and ``result`` (see :class:`Rewrite`). ``stats``, when given, gets
+    after, ``kind``, ``marker`` and ``result`` (see :class:`Rewrite`), ``sources`` (how many distinct
+    texts a ``replaced`` rewrite substituted, up to 100: a placeholder replaces many different ones
+    with one, a rename one with one; 0 for an insertion and the other kinds). ``stats``, when given, gets
     ``diff_bounded_files`` (files too large for an exact diff, aligned on unique lines) and
     ``diff_bound_lines`` (the size past which that happens)."""
     files: dict[tuple[str, str], set[str]] = defaultdict(set)
     lines: dict[tuple[str, str], int] = defaultdict(int)
     example: dict[tuple[str, str], Rewrite] = {}
+    sources: dict[tuple[str, str], set[str]] = defaultdict(set)
     bounded = 0
     for path, old, new in pairs:
         found, was_bounded = aligned_rewrites(old, new)
@@ -403,9 +408,12 @@ def signature_rows(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_
             files[key].add(path)
             lines[key] += 1
             example.setdefault(key, r)
+            if r.replaced and len(sources[key]) < 100:
+                sources[key].add(r.replaced)
     rows = [{"signature": sig, "files": len(files[(kind, sig)]), "lines": lines[(kind, sig)],
              "example_before": example[(kind, sig)].before, "example_after": example[(kind, sig)].after,
-             "kind": kind, "marker": example[(kind, sig)].marker, "result": example[(kind, sig)].result}
+             "kind": kind, "marker": example[(kind, sig)].marker, "result": example[(kind, sig)].result,
+             "sources": len(sources[(kind, sig)])}
             for (kind, sig) in files if len(files[(kind, sig)]) >= min_files]
     if stats is not None:
         stats.update(diff_bounded_files=bounded, diff_bound_lines=int(EXACT_CELLS ** 0.5))
