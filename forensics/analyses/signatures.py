@@ -11,15 +11,13 @@ most :data:`MAX_BACKGROUND_RATE` (1 line in 10,000): ``^\\s*"`` or ``^\\s*pass\\
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import pandas as pd
 
+from forensics.analyses.background import Background, measure
 from forensics.engine.rewrites import (DEFAULT_BUDGET_SECONDS, MAX_BACKGROUND_RATE, SIGNATURE_COLUMNS,
                                        signature_rows)
-from forensics.engine.states import HEALTHY
 
 __all__ = ["SIGNATURE_COLUMNS", "TABLE_COLUMNS", "MAX_BACKGROUND_RATE", "line_signatures", "commit_signatures",
            "signature_rows", "culprit_commits", "healthy_background", "specific_markers", "Background"]
@@ -27,14 +25,16 @@ __all__ = ["SIGNATURE_COLUMNS", "TABLE_COLUMNS", "MAX_BACKGROUND_RATE", "line_si
 TABLE_COLUMNS = [*SIGNATURE_COLUMNS, "background_lines", "background_rate", "lift"]
 
 
-def line_signatures(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2) -> pd.DataFrame:
+def line_signatures(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2,
+                    stats: dict | None = None) -> pd.DataFrame:
     """Signatures over (path, old bytes, new bytes) pairs. Columns: SIGNATURE_COLUMNS: ``files`` the
     number of files showing it, ``lines`` the number of lines, one example line before and after
     (stripped), ``kind`` (prefix_added, prefix_removed, replaced, line_added, line_removed),
     ``marker`` (a regex matching the transformed line, for ``--marker``; empty when none is
     distinctive) and ``result`` (the literal text the rewrite produced). Sorted by files, then lines,
-    descending; only signatures seen in at least ``min_files`` files."""
-    rows = signature_rows(pairs, min_files)
+    descending; only signatures seen in at least ``min_files`` files. ``stats``: see
+    :func:`forensics.engine.rewrites.signature_rows`."""
+    rows = signature_rows(pairs, min_files, stats)
     df = pd.DataFrame(rows, columns=SIGNATURE_COLUMNS)
     return df.sort_values(["files", "lines", "signature"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
 
@@ -59,64 +59,26 @@ def culprit_commits(result, shas: list[str], wave: bool, window_minutes: float =
     return list(dict.fromkeys(out))
 
 
-@dataclass
-class Background:
-    """Healthy lines written before a culprit: ``texts`` (decoded versions), ``lines`` (non-blank
-    lines read), ``versions`` read out of ``candidates``; ``complete`` when all were read."""
-
-    texts: list[str]
-    lines: int
-    versions: int
-    candidates: int
-    seconds: float
-
-    @property
-    def complete(self) -> bool:
-        return self.versions == self.candidates
-
-    def hits(self, pattern: str) -> int:
-        """Non-blank lines matching ``pattern`` (searched line by line)."""
-        rx = re.compile(pattern, re.MULTILINE)
-        n = 0
-        for text in self.texts:
-            if rx.search(text):
-                n += sum(1 for ln in text.splitlines() if ln.strip() and rx.search(ln))
-        return n
-
-    def rate(self, pattern: str) -> float:
-        return self.hits(pattern) / self.lines if self.lines else float("nan")
-
-
-def healthy_background(result, before: pd.Timestamp, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+def healthy_background(result, before: pd.Timestamp, patterns: Iterable[str] = (),
+                       budget_seconds: float = DEFAULT_BUDGET_SECONDS,
                        read: Callable[[list[str]], dict[str, bytes | None]] | None = None) -> Background:
-    """Healthy versions of paths in scope written by commits before ``before`` (UTC): the newest of
-    each path first, then older ones, read until ``budget_seconds`` runs out."""
-    t0 = time.perf_counter()
-    read = read or result.read_blobs
-    healthy = set(result.versions.loc[result.versions["state"] == HEALTHY, "blob"])
-    when = result.commits.set_index("sha")["committed_at"]
-    ch = result.changes[~result.changes["is_backup"] & (result.changes["new_blob"] != "")]
-    ch = ch[ch["new_blob"].isin(healthy)]
-    ch = ch.assign(at=ch["sha"].map(when))
-    ch = ch[ch["at"] < before].sort_values(["at", "order"], ascending=False, kind="stable")
-    newest = ch.drop_duplicates("path")["new_blob"].tolist()
-    order = list(dict.fromkeys(newest + ch["new_blob"].tolist()))
-    texts: list[str] = []
-    lines = read_n = 0
-    for i in range(0, len(order), 200):
-        if time.perf_counter() - t0 > budget_seconds:
-            break
-        chunk = order[i:i + 200]
-        got = read(chunk)
-        for blob in chunk:
-            data = got.get(blob)
-            read_n += 1
-            if data is None:
-                continue
-            text = data.decode("utf-8", "replace")
-            texts.append(text)
-            lines += sum(1 for ln in text.splitlines() if ln.strip())
-    return Background(texts, lines, read_n, len(order), round(time.perf_counter() - t0, 3))
+    """``patterns`` measured over a bounded, stratified sample of the healthy versions of paths in
+    scope written by commits before ``before`` (UTC), in one pass within ``budget_seconds``
+    (see :mod:`forensics.analyses.background`)."""
+    return measure(result, [(before, list(patterns))], budget_seconds, read)[0]
+
+
+def signature_pattern(row) -> str:
+    """What a signature is measured by: its marker regex, else its literal result (escaped)."""
+    return row.marker or (re.escape(row.result) if row.result.strip() else "")
+
+
+def _spread(ch: pd.DataFrame, n: int) -> pd.DataFrame:
+    """``n`` rows of ``ch`` in an order spread over directories (a stable hash of the path)."""
+    import hashlib
+
+    key = ch["path"].map(lambda p: hashlib.blake2b(p.encode("utf-8", "surrogatepass"), digest_size=6).digest())
+    return ch.assign(_k=key).sort_values("_k", kind="stable").head(n).drop(columns="_k")
 
 
 def _culprit_changes(result, shas: list[str], changes: pd.DataFrame | None) -> pd.DataFrame:
@@ -129,7 +91,7 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
                       read: Callable[[list[str]], dict[str, bytes | None]] | None = None,
                       changes: pd.DataFrame | None = None, background: bool = True,
                       before: pd.Timestamp | None = None,
-                      budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> pd.DataFrame:
+                      budget_seconds: float = DEFAULT_BUDGET_SECONDS, max_files: int | None = None) -> pd.DataFrame:
     """Signatures of the changes ``shas`` made to paths in scope (backups left out). ``changes``:
     extra change rows for commits the scan does not reach (:func:`forensics.engine.commit_changes`).
 
@@ -138,18 +100,26 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
     its literal result; NA when it has neither), ``background_rate`` (that over the healthy lines
     read) and ``lift`` (the share of the culprit's new lines carrying it over the background rate,
     with one line added to both counts so a zero background gives a finite lift). ``attrs`` holds
-    ``background_lines_read``, ``background_versions``, ``background_candidates`` and
-    ``background_complete``. ``before``: where "before the culprit" ends (default: its first
+    ``background_lines_read``, ``background_versions`` (read), ``background_sample`` (planned),
+    ``background_candidates`` (all healthy versions before the culprit), ``background_complete``,
+    ``background_budget_reached``, ``diff_bounded_files``, ``diff_bound_lines``, ``culprit_files``
+    (changes the culprit made) and ``culprit_files_read`` (those diffed: at most ``max_files``, a
+    sample spread over directories). ``before``: where "before the culprit" ends (default: its first
     commit's time)."""
     ch = _culprit_changes(result, shas, changes)
+    files_changed = len(ch)
+    if max_files is not None and len(ch) > max_files:
+        ch = _spread(ch, max_files)
     read = read or result.read_blobs
     blobs = read(sorted(set(ch["old_blob"]) | set(ch["new_blob"]) - {""}))
     pairs = [(r.path, blobs.get(r.old_blob), blobs.get(r.new_blob)) for r in ch.itertuples(index=False)]
-    table = line_signatures(pairs, min_files=min_files)
+    stats: dict = {}
+    table = line_signatures(pairs, min_files=min_files, stats=stats)
     new_lines = sum(sum(1 for ln in (n or b"").splitlines() if ln.strip()) for _, _, n in pairs)
     table["background_lines"] = pd.array([pd.NA] * len(table), dtype="Int64")
     table["background_rate"] = float("nan")
     table["lift"] = float("nan")
+    table.attrs.update(stats, culprit_files=files_changed, culprit_files_read=len(ch))
     table.attrs.update(culprit_lines=new_lines, background_lines_read=0, background_versions=0,
                        background_candidates=0, background_complete=False)
     if not background or not len(table):
@@ -158,11 +128,16 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
         when = result.commits.set_index("sha")["committed_at"]
         known = [when[s] for s in shas if s in when.index]
         before = min(known) if known else pd.Timestamp.max.tz_localize("UTC")
-    bg = healthy_background(result, before, budget_seconds, read)
+    rows = list(table.itertuples(index=False))
+    bg = healthy_background(result, before, [p for p in map(signature_pattern, rows) if p], budget_seconds, read)
+    return with_background(table, rows, bg, new_lines)
+
+
+def with_background(table: pd.DataFrame, rows: list, bg: Background, new_lines: int) -> pd.DataFrame:
     hits, rates, lifts = [], [], []
-    for row in table.itertuples(index=False):
-        pattern = row.marker or (re.escape(row.result) if row.result.strip() else "")
-        if not pattern or not bg.lines:
+    for row in rows:
+        pattern = signature_pattern(row)
+        if not pattern or not bg.lines or pattern not in bg.counts:
             hits.append(pd.NA), rates.append(float("nan")), lifts.append(float("nan"))
             continue
         h = bg.hits(pattern)
@@ -174,8 +149,18 @@ def commit_signatures(result, shas: list[str], min_files: int = 2,
     table["lift"] = [round(x, 1) if x == x else x for x in lifts]
     table.attrs.update(background_lines_read=bg.lines, background_versions=bg.versions,
                        background_candidates=bg.candidates, background_complete=bg.complete,
+                       background_sample=bg.sample, background_budget_reached=bg.budget_reached,
                        background_seconds=bg.seconds)
     return table[TABLE_COLUMNS]
+
+
+def placeholder_markers(table: pd.DataFrame, max_rate: float = MAX_BACKGROUND_RATE) -> pd.DataFrame:
+    """The rows of :func:`specific_markers` that are placeholder rewrites: ``replaced`` rewrites that
+    put one text in place of at least two different ones (``f"..." -> "formatted_string"``), not a
+    rename (one text for one), an insertion, nor a line added (new code is specific too, and is
+    not damage). What ``hunt`` looks for when no culprit is named."""
+    spec = specific_markers(table, max_rate)
+    return spec[(spec["kind"] == "replaced") & (spec["sources"] >= 2)].reset_index(drop=True)
 
 
 def specific_markers(table: pd.DataFrame, max_rate: float = MAX_BACKGROUND_RATE) -> pd.DataFrame:

@@ -50,6 +50,9 @@ def _csv_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", help="write the output to FILE instead of stdout")
     p.add_argument("--all-columns", action="store_true",
                    help="print every column, uncut (default: the command's main columns, fitted to the terminal)")
+    p.add_argument("--all", action="store_true",
+                   help="print every row on a terminal (default: the first 40 of the command's ranking, "
+                        "and how many more; files always hold every row)")
 
 
 def _machine_output(args: argparse.Namespace) -> bool:
@@ -97,15 +100,20 @@ def _say_view_notes(manifest: dict, args: argparse.Namespace) -> None:
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
-    from forensics.report.tables import print_table
+    """``df`` to where the arguments say: a terminal table shows the top rows (``--head N``, else
+    :data:`forensics.report.tables.TERMINAL_ROWS` on a terminal; ``--all`` every row) and says how
+    many more there are; a file or a pipe in a machine format (``--csv``, ``--format``, ``--out``)
+    always gets every row."""
+    from forensics.report.tables import TERMINAL_ROWS, print_table
 
-    if max_rows is not None:
-        df = df.head(max_rows)
     fmt = getattr(args, "format", None) or ("csv" if getattr(args, "csv", None) else "table")
     target = getattr(args, "out", None) or (getattr(args, "csv", None) if fmt == "csv" else None) or "-"
     if fmt == "table" and target == "-":
+        terminal = sys.stdout.isatty()
+        if max_rows is None and terminal and not getattr(args, "all", False):
+            max_rows = TERMINAL_ROWS
         print_table(df, max_rows=max_rows, command=getattr(args, "command", None),
-                    all_columns=getattr(args, "all_columns", False))
+                    all_columns=getattr(args, "all_columns", False), hint=terminal)
         return
     from forensics.report.tables import write_table
 
@@ -382,13 +390,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("timeline", help="one row per commit with at least one event")
     _scan_options(p)
     _csv_option(p)
-    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows")
+    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows (files hold every row)")
     p.set_defaults(func=cmd_timeline)
 
     p = sub.add_parser("events", help="one row per (commit, path, event)")
     _scan_options(p)
     _csv_option(p)
-    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows")
+    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows (files hold every row)")
     p.set_defaults(func=cmd_events)
 
     p = sub.add_parser("census", help="state of every path in scope at a revision, by directory")

@@ -30,8 +30,10 @@ class Culprit:
 
 def resolve_culprit(result, given: list[str], wave: bool, window_minutes: float = 30,
                     cache=None) -> Culprit:
-    """Each given commit (any commit in the repository), with its wave when ``wave``. A commit the
-    scanned revision does not reach is read directly; its wave is taken from a scan at that commit."""
+    """Each given commit, with its wave when ``wave``. The commit must be in the history of the
+    scanned revision (the background and the paths hunted come from that history): one outside it
+    is :class:`CommitOutsideRev` (exit 2). One the scan leaves out (``--since``) is read directly;
+    its wave is taken from a scan at that commit."""
     import pandas as pd
 
     from forensics.analyses.signatures import culprit_commits
@@ -44,6 +46,8 @@ def resolve_culprit(result, given: list[str], wave: bool, window_minutes: float 
     times: list[pd.Timestamp] = []
     for g in given:
         sha = result.repo.resolve(g)
+        if sha not in known and not result.repo.is_ancestor(sha, result.rev_sha):
+            raise CommitOutsideRev(g, sha, result.rev, result.rev_sha)
         if sha in known:
             members = culprit_commits(result, [sha], wave, window_minutes)
             times.extend(when[m] for m in members)
@@ -65,6 +69,13 @@ def resolve_culprit(result, given: list[str], wave: bool, window_minutes: float 
     return Culprit(list(dict.fromkeys(shas)), pd.concat(extra, ignore_index=True) if extra else None, min(times))
 
 
+class CommitOutsideRev(ForensicsError):
+    def __init__(self, given: str, sha: str, rev: str, rev_sha: str) -> None:
+        named = given if sha.startswith(given.lower()) else f"{given} ({sha[:12]})"
+        super().__init__(f"commit {named} is not in the history of --rev {rev} ({rev_sha[:12]}): "
+                         f"pass a --rev that contains it (`git branch -a --contains {sha[:12]}` lists them)")
+
+
 def _check_rate(rate: float) -> float:
     if not 0 <= rate <= 1:
         raise ForensicsError(f"--max-background must be a rate between 0 and 1 (got {rate})")
@@ -82,10 +93,7 @@ def cmd_signatures(args: argparse.Namespace) -> int:
                               cache=False if args.no_cache else args.cache)
     table = commit_signatures(result, culprit.shas, min_files=args.min_files, changes=culprit.changes,
                               before=culprit.since, budget_seconds=args.budget)
-    a = table.attrs
-    note = (f"background: {a['background_lines_read']} healthy lines in {a['background_versions']} of "
-            f"{a['background_candidates']} versions before {culprit.since:%Y-%m-%dT%H:%M:%SZ}"
-            + ("" if a["background_complete"] else f" (time budget of {args.budget:g} s reached)"))
+    note = background_note(table.attrs, culprit.since, args.budget)
     if args.as_markers:
         markers = specific_markers(table, rate)
         for marker in markers["marker"]:
@@ -103,6 +111,20 @@ def cmd_signatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def background_note(a: dict, since, budget: float) -> str:
+    """One line on what the background measured: lines, versions read, the sample and its bounds."""
+    line = (f"background: {a['background_lines_read']} healthy lines in {a['background_versions']} of "
+            f"{a['background_candidates']} versions before {since:%Y-%m-%dT%H:%M:%SZ}")
+    if not a["background_complete"] and a.get("background_sample") is not None:
+        line += f" (a stratified sample of {a['background_sample']}: newest of each path first)"
+    if a.get("background_budget_reached"):
+        line += f" (time budget of {budget:g} s reached)"
+    if a.get("diff_bounded_files"):
+        line += (f"; {a['diff_bounded_files']} large files aligned on their unique lines "
+                 f"(gaps over {a['diff_bound_lines']} lines paired in order)")
+    return line
+
+
 def add_specificity_options(p: argparse.ArgumentParser) -> None:
     from forensics.engine.rewrites import DEFAULT_BUDGET_SECONDS, MAX_BACKGROUND_RATE
 
@@ -110,7 +132,8 @@ def add_specificity_options(p: argparse.ArgumentParser) -> None:
                    help=f"a specific signature matches at most this share of healthy lines written before the "
                         f"culprit (default {MAX_BACKGROUND_RATE:g}: 1 line in 10,000)")
     p.add_argument("--budget", type=float, default=DEFAULT_BUDGET_SECONDS, metavar="SECONDS",
-                   help=f"time for reading healthy versions before the culprit (default {DEFAULT_BUDGET_SECONDS:g})")
+                   help=f"time for reading and matching healthy versions before the culprit (default "
+                        f"{DEFAULT_BUDGET_SECONDS:g})")
     p.add_argument("--wave-window", type=float, default=30, metavar="MIN", help="wave window (default 30)")
     p.add_argument("--min-files", type=int, default=2, metavar="N", help="files a signature must reach (default 2)")
 

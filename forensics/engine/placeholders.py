@@ -10,8 +10,10 @@ healthy lines before it (almost) never carry them. Judgments are cached per (blo
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
+import itertools
 import json
 import re
 import tokenize
@@ -98,21 +100,61 @@ def _line_tokens(text: str, last: int) -> dict[int, list[str]] | None:
     return out
 
 
+_LINE_ENDS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+class Lines:
+    """A text split as ``str.splitlines`` splits it, with each line's offset, for finding the lines a
+    pattern occurs on from its matches over the whole text (one pass in C, not one search a line)."""
+
+    __slots__ = ("text", "parts", "starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.parts = text.splitlines(keepends=True)
+        self.starts = list(itertools.accumulate(map(len, self.parts), initial=0))
+
+    def line(self, k: int) -> str:
+        """Line ``k`` (0-based) without its line end."""
+        return self.parts[k].rstrip(_LINE_ENDS)
+
+    def matching(self, rx) -> list[int]:
+        """The lines (0-based, in order) on which ``rx.search(line)`` finds the pattern. A match over
+        the whole text may start on the line end before its line or end on the one after it, so
+        every line a match touches is a candidate, checked on its own."""
+        found: list[int] = []
+        last = len(self.parts) - 1
+        for m in rx.finditer(self.text):
+            first = bisect.bisect_right(self.starts, m.start()) - 1
+            end = bisect.bisect_right(self.starts, max(m.start(), m.end() - 1)) - 1
+            for k in range(max(first, found[-1] + 1 if found else 0), min(end, last) + 1):
+                if rx.search(self.line(k)):
+                    found.append(k)
+        return found
+
+
 def placeholder_lines(text: str, probes: list[_Compiled], markers: Iterable[re.Pattern[str]]) -> dict[int, list[Probe]]:
     """The lines (1-based) that carry a probe and match no marker pattern, with the probes each carries."""
-    if not any(p.rx.search(text) for p in probes):
+    hit = [p for p in probes if p.rx.search(text)]
+    if not hit:
         return {}
     markers = list(markers)
-    lines = text.splitlines()
+    split = Lines(text)
+    found: dict[int, list[_Compiled]] = {}
+    for p in hit:
+        for k in split.matching(p.rx):
+            found.setdefault(k + 1, []).append(p)
     candidates: dict[int, list[_Compiled]] = {}
-    for i, line in enumerate(lines, 1):
-        hits = [p for p in probes if p.rx.search(line)]
-        if hits and not any(m.search(line) for m in markers):
-            candidates[i] = hits
+    for i in sorted(found):
+        line = split.line(i - 1)
+        if not any(m.search(line) for m in markers):
+            candidates[i] = found[i]            # in probe order: ``hit`` was walked in order
+    if not candidates:
+        return {}
     by_line = _line_tokens(text, max(candidates)) if any(p.tokens for h in candidates.values() for p in h) else {}
     out: dict[int, list[Probe]] = {}
     for i, hits in candidates.items():
-        toks = by_line.get(i, []) if by_line is not None else token_texts(lines[i - 1])
+        toks = by_line.get(i, []) if by_line is not None else token_texts(split.line(i - 1))
         hits = [p for p in hits if not p.tokens or _contains(toks, p.tokens)]
         if hits:
             out[i] = [p.probe for p in hits]

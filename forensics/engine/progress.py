@@ -7,13 +7,14 @@ from typing import Callable, Iterator
 
 
 @contextmanager
-def progress_bar(desc: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """Yields ``advance(n)``. A no-op unless ``enabled`` and stderr is a terminal."""
+def progress_bar(desc: str, total: int | None, enabled: bool, unit: str = "") -> Iterator[Callable[[int], None]]:
+    """Yields ``advance(n)``. A no-op unless ``enabled`` and stderr is a terminal. With a ``total``
+    the bar shows how far, the rate and the time left (ETA)."""
     if not enabled or not sys.stderr.isatty():
         yield lambda n=1: None
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=desc, unit="", file=sys.stderr, mininterval=0.5, delay=1.0,
+    with tqdm(total=total, desc=desc, unit=f" {unit}" if unit else "", file=sys.stderr, mininterval=0.5, delay=1.0,
               leave=False, dynamic_ncols=True) as bar:
         yield lambda n=1: bar.update(n)

@@ -21,13 +21,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
+from forensics.engine.linediff import EXACT_CELLS, line_opcodes
+
 # Specificity defaults (the CLI reads them without loading the analysis stack)
 MAX_BACKGROUND_RATE = 1e-4           # at most 1 healthy pre-culprit line in 10,000 may match a marker
-DEFAULT_BUDGET_SECONDS = 30.0        # time for reading the background sample
-SIGNATURE_COLUMNS = ["signature", "files", "lines", "example_before", "example_after", "kind", "marker", "result"]
+DEFAULT_BUDGET_SECONDS = 6.0         # time for reading and matching the background sample
+SIGNATURE_COLUMNS = ["signature", "files", "lines", "example_before", "example_after", "kind", "marker", "result",
+                     "sources"]
 REWRITE_KINDS = ("prefix_added", "prefix_removed", "replaced", "line_added", "line_removed")
 
-_STRING = re.compile(r"""(?P<prefix>\b[rbfuRBFU]{0,2})(?P<q>["'])(?:\\.|(?!(?P=q)).)*(?P=q)""")
+# a backslash is only ever consumed with the character it escapes: with ``.`` free to take it too, a
+# run of backslashes could be split 2^n ways before the engine gives up (exponential on ``"\\\\...``)
+_STRING = re.compile(r"""(?P<prefix>\b[rbfuRBFU]{0,2})(?P<q>["'])(?:\\.|(?!(?P=q))[^\\])*(?P=q)""")
 _DIGITS = re.compile(r"\d+")
 _OPEN_CLOSE = {"[": "]", "{": "}", "(": ")"}
 _SKIP_TOKENS = {tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT}
@@ -36,6 +41,7 @@ _FSTRING_END = getattr(tokenize, "FSTRING_END", None)
 _MAX_GAP = 2          # substitutions separated by at most this many equal tokens are one substitution
 _MIN_PAIR_RATIO = 0.5  # a changed line and its rewrite share at least this much text
 _PREFIX_SCAN = 160    # how far into a comment line a marker prefix may reach
+_MAX_LINE = 2000      # longer lines (minified, generated) are compared by characters only, never cached
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class Rewrite:
     before: str
     after: str
     prefix: str = ""      # the prefix added or removed, exactly (prefix kinds only)
+    replaced: str = ""    # the text substituted, exactly (``replaced`` only; empty for an insertion)
 
 
 def _escape(text: str) -> str:
@@ -96,10 +103,17 @@ class _Tok:
     end: int
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _tokens(line: str) -> list[_Tok]:
     """Tokens of one stripped line with their columns. F-strings (3.12 token groups) are one token;
-    a tail the tokenizer cannot read (an unterminated triple-quoted string) is one token."""
+    a tail the tokenizer cannot read (an unterminated triple-quoted string) is one token. A line
+    longer than ``_MAX_LINE`` is one token (and is not kept in the cache)."""
+    if len(line) > _MAX_LINE:
+        return [_Tok(line, 0, len(line))] if line else []
+    return _tokens_cached(line)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _tokens_cached(line: str) -> list[_Tok]:
     toks: list[_Tok] = []
     depth, fstart = 0, 0
     try:
@@ -180,7 +194,7 @@ def substitutions(old: str, new: str) -> list[tuple[str, str]]:
     """The minimal (old text, new text) substitutions that turn one stripped line into another,
     token by token; substitutions a couple of tokens apart are one."""
     otoks, ntoks = _tokens(old), _tokens(new)
-    if not otoks or not ntoks:
+    if not otoks or not ntoks or max(len(old), len(new)) > _MAX_LINE:
         return [_char_substitution(old, new)] if old != new else []
     sm = difflib.SequenceMatcher(None, [t.text for t in otoks], [t.text for t in ntoks], autojunk=False)
     groups: list[list[int]] = []
@@ -216,7 +230,7 @@ def _alike(a: str, b: str) -> float:
         return 1.0
     # the characters both share, as multisets (difflib's quick_ratio): cheap, and enough to pair lines
     r = difflib.SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
-    if r >= _MIN_PAIR_RATIO:
+    if r >= _MIN_PAIR_RATIO or max(len(a), len(b)) > _MAX_LINE:
         return r
     ta, tb = [t.text for t in _tokens(a)], [t.text for t in _tokens(b)]
     return max(r, difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio() if ta and tb else 0.0)
@@ -250,7 +264,7 @@ def _split_prefix(commented: str, code: str, hint: str | None) -> tuple[str, str
         q = sm.quick_ratio()
         if q < _MIN_PAIR_RATIO or (best is not None and q <= best[0]):
             continue
-        r = sm.ratio()
+        r = sm.ratio() if max(len(code), len(inner)) <= _MAX_LINE else q
         if best is None or r > best[0]:
             best = (r, inner)
     if best is None or _alike(code, best[1]) < _MIN_PAIR_RATIO:
@@ -261,7 +275,10 @@ def _split_prefix(commented: str, code: str, hint: str | None) -> tuple[str, str
 def line_rewrites(old: str, new: str, hint: str | None = None) -> list[Rewrite]:
     """The rewrites one changed line shows (both sides compared stripped). ``hint``: a prefix seen
     on an earlier line of the same file, tried first."""
-    return list(_line_rewrites(old.strip(), new.strip(), hint))
+    o, n = old.strip(), new.strip()
+    if max(len(o), len(n)) > _MAX_LINE:
+        return list(_line_rewrites.__wrapped__(o, n, hint))
+    return list(_line_rewrites(o, n, hint))
 
 
 @functools.lru_cache(maxsize=1 << 16)   # a wave repeats the same line rewrite in many files
@@ -294,7 +311,7 @@ def _line_rewrites(old: str, new: str, hint: str | None) -> tuple[Rewrite, ...]:
                 continue
             result = n_mid.strip()
             marker = _word_bounded(result) if len(result) >= 4 and not _DIGITS.search(result) else ""
-            found.append(Rewrite("replaced", f"{go!r} -> {gn!r}", marker, result, o, n))
+            found.append(Rewrite("replaced", f"{go!r} -> {gn!r}", marker, result, o, n, replaced=o_mid.strip()))
     return tuple(found)
 
 
@@ -339,13 +356,20 @@ def _pair_block(olds: list[str], news: list[str]) -> Iterable[tuple[str | None, 
 
 def file_rewrites(old: bytes | None, new: bytes | None) -> list[Rewrite]:
     """Every rewrite from one version of a file to the next: lines aligned with indentation and
-    trailing whitespace removed and blank lines left out."""
+    trailing whitespace removed and blank lines left out (see :func:`aligned_rewrites`)."""
+    return aligned_rewrites(old, new)[0]
+
+
+def aligned_rewrites(old: bytes | None, new: bytes | None) -> tuple[list[Rewrite], bool]:
+    """(:func:`file_rewrites`, whether the alignment was bounded): the line diff is difflib's on
+    normal files and anchored on unique lines on very large ones
+    (:func:`forensics.engine.linediff.line_opcodes`), so no file costs quadratic time."""
     a = [ln.strip() for ln in (old or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
     b = [ln.strip() for ln in (new or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
     found: list[Rewrite] = []
     hint: str | None = None
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+    alignment = line_opcodes(a, b)
+    for tag, i1, i2, j1, j2 in alignment.opcodes:
         if tag == "equal":
             continue
         olds, news = a[i1:i2], b[j1:j2]
@@ -359,23 +383,38 @@ def file_rewrites(old: bytes | None, new: bytes | None) -> list[Rewrite]:
                 found.append(Rewrite("line_added", f"+ {_general(n)!r}", r"^\s*" + _escape(n) + r"\s*$", n, "", n))
             elif o is not None:
                 found.append(Rewrite("line_removed", f"- {_general(o)!r}", "", "", o, ""))
-    return found
+    return found, alignment.bounded
 
 
-def signature_rows(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2) -> list[dict]:
+def signature_rows(pairs: Iterable[tuple[str, bytes | None, bytes | None]], min_files: int = 2,
+                   stats: dict | None = None) -> list[dict]:
     """One dict per signature seen in at least ``min_files`` files (keys SIGNATURE_COLUMNS; no pandas:
     the guard uses this): ``files`` showing it, ``lines`` carrying it, one example line before and
-    after, ``kind``, ``marker`` and ``result`` (see :class:`Rewrite`)."""
+    after, ``kind``, ``marker`` and ``result`` (see :class:`Rewrite`), ``sources`` (how many distinct
+    texts a ``replaced`` rewrite substituted, up to 100: a placeholder replaces many different ones
+    with one, a rename one with one; 0 for an insertion and the other kinds). ``stats``, when given, gets
+    ``diff_bounded_files`` (files too large for an exact diff, aligned on unique lines) and
+    ``diff_bound_lines`` (the size past which that happens)."""
     files: dict[tuple[str, str], set[str]] = defaultdict(set)
     lines: dict[tuple[str, str], int] = defaultdict(int)
     example: dict[tuple[str, str], Rewrite] = {}
+    sources: dict[tuple[str, str], set[str]] = defaultdict(set)
+    bounded = 0
     for path, old, new in pairs:
-        for r in file_rewrites(old, new):
+        found, was_bounded = aligned_rewrites(old, new)
+        bounded += was_bounded
+        for r in found:
             key = (r.kind, r.signature)
             files[key].add(path)
             lines[key] += 1
             example.setdefault(key, r)
-    return [{"signature": sig, "files": len(files[(kind, sig)]), "lines": lines[(kind, sig)],
+            if r.replaced and len(sources[key]) < 100:
+                sources[key].add(r.replaced)
+    rows = [{"signature": sig, "files": len(files[(kind, sig)]), "lines": lines[(kind, sig)],
              "example_before": example[(kind, sig)].before, "example_after": example[(kind, sig)].after,
-             "kind": kind, "marker": example[(kind, sig)].marker, "result": example[(kind, sig)].result}
+             "kind": kind, "marker": example[(kind, sig)].marker, "result": example[(kind, sig)].result,
+             "sources": len(sources[(kind, sig)])}
             for (kind, sig) in files if len(files[(kind, sig)]) >= min_files]
+    if stats is not None:
+        stats.update(diff_bounded_files=bounded, diff_bound_lines=int(EXACT_CELLS ** 0.5))
+    return rows

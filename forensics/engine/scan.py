@@ -25,6 +25,7 @@ from forensics.engine.progress import progress_bar
 from forensics.engine.settings import Settings, load_settings
 from forensics.engine.states import DAMAGED_STATES, LEGACY
 from forensics.engine.view import view_of
+from forensics.errors import ForensicsError
 
 TREE_COLUMNS = ["path", "blob", "mode", "is_backup", "state", "markers", "compiles", "tests", "error_kind"]
 
@@ -307,7 +308,8 @@ def _walk_and_judge(ctx: _Context, base: CachedScan | None) -> _Walk:
     s = ctx.settings
     timings: dict[str, float] = {}
     try:
-        with progress_bar("scanning history", None, ctx.options.progress) as advance:
+        total = _commits_to_walk(ctx, base) if ctx.options.progress and sys.stderr.isatty() else None
+        with progress_bar("walking commits", total, ctx.options.progress, unit="commits") as advance:
             history = read_history(ctx.repo, ctx.rev_sha, s.pathspec, s.rules, s.include_backups, s.since,
                                    progress=lambda n: advance(1), on_blobs=discovered,
                                    exclude=[base.rev_sha] if base is not None else None)
@@ -317,13 +319,25 @@ def _walk_and_judge(ctx: _Context, base: CachedScan | None) -> _Walk:
     except BaseException:  # Ctrl-C or an error while the history streams in: the workers end now
         pool.abort()
         raise
-    with progress_bar("judging versions", len(pool.seen), ctx.options.progress) as advance:
+    with progress_bar("judging versions", len(pool.seen), ctx.options.progress, unit="versions") as advance:
         advance(len(pool.rows))
         pool.progress = advance
         fresh = pool.finish()
     if base is not None:
         wanted |= _prepend_base(history, base)
     return _Walk(history, tree_rows, known, fresh, wanted, t, timings)
+
+
+def _commits_to_walk(ctx: _Context, base: CachedScan | None) -> int | None:
+    """How many commits the walk will read (``git rev-list --count``, fast): the progress bar's
+    total, so a cold scan shows an ETA. None when git cannot say."""
+    args = ["rev-list", "--count", ctx.rev_sha, *([f"^{base.rev_sha}"] if base is not None else [])]
+    if ctx.settings.since:
+        args.insert(2, f"--since={ctx.settings.since}")
+    try:
+        return int(ctx.repo.run(*args, check=True).decode().strip() or 0)
+    except (ForensicsError, ValueError):
+        return None
 
 
 def _prepend_base(history: History, base: CachedScan) -> set[str]:

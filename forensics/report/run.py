@@ -141,7 +141,7 @@ def run_report(repo: str, out_dir: str | None, rev: str | None = None, params_fi
     if values.get("priority_rules"):
         values["priority_rules"] = str(Path(values["priority_rules"]).resolve())
     validate_parameters(values)
-    check_parameters(**{k: v for k, v in values.items() if k != "title"})  # one clear line before any work
+    params = check_parameters(**{k: v for k, v in values.items() if k != "title"})  # one clear line before any work
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -150,6 +150,8 @@ def run_report(repo: str, out_dir: str | None, rev: str | None = None, params_fi
     html = out / "incident_report.html"
     title = str(values.get("title") or notebook_parameters()["title"]["default"].strip("\"'"))
     t0 = time.perf_counter()
+    if progress and sys.stderr.isatty() and params.cache:
+        _scan_first(params)
     try:
         _execute(executed, values, out, cell_timeout, progress)
     except pm.PapermillExecutionError as exc:
@@ -158,6 +160,15 @@ def run_report(repo: str, out_dir: str | None, rev: str | None = None, params_fi
                          f" (the page shows where: {html})")
     export_html(executed, html, title=title)
     return 0, html, f"wrote {html} ({html.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s"
+
+
+def _scan_first(params) -> None:
+    """Scan here, with the progress bars (commits to walk, then versions to judge, with an ETA), so
+    a cold report shows the scan's progress instead of a cell count frozen on the scan's cell; the
+    notebook's own scan then reads the cache this one wrote (same repository, revision, settings)."""
+    from forensics.engine.scan import scan
+
+    scan(str(params.repo), params.rev, **{**params.scan_options(), "progress": True})
 
 
 def _execute(executed: Path, values: dict[str, Any], out: Path, cell_timeout: int, progress: bool) -> None:

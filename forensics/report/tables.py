@@ -152,19 +152,28 @@ def _fit(out: pd.DataFrame, width: int, keep: int = 4) -> pd.DataFrame:
     return out
 
 
+TERMINAL_ROWS = 40   # rows a terminal shows by default: the top of the command's ranking
+
+
 def print_table(df: pd.DataFrame, stream: TextIO | None = None, max_rows: int | None = None,
-                command: str | None = None, all_columns: bool = False) -> None:
-    """Print ``df`` for a terminal (see ``terminal_view``); ``max_rows`` keeps the first N rows."""
+                command: str | None = None, all_columns: bool = False, hint: bool = False) -> None:
+    """Print ``df`` for a terminal (see ``terminal_view``); ``max_rows`` keeps the first N rows (the
+    top of the command's ranking). With ``hint``, rows left out are said in one last line: how
+    many, and how to see them all."""
     stream = stream or sys.stdout
+    total = len(df)
     if max_rows is not None:
         df = df.head(max(max_rows, 0))
     if df.empty:
-        print("(no rows)", file=stream)
+        print("(no rows)" if not total else f"(0 of {total} rows shown)", file=stream)
         return
     from forensics.termtext import printable
 
     out = terminal_view(df, command, all_columns)
     print(printable(out.to_string(index=False, max_colwidth=None if all_columns else 200)), file=stream)
+    if hint and total > len(df):
+        print(f"… {total - len(df)} more rows ({len(df)} of {total} shown, in the command's order): --all prints "
+              f"every row; --csv FILE, --format or --out write them all", file=stream)
 
 
 def write_plan(plan: pd.DataFrame, target: str) -> str:

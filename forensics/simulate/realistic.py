@@ -23,6 +23,8 @@ Twelve weeks of a noisy repository, built with the demo's model (every version c
   part three days later;
 - incident C: a sed unmask that strips the markers: the masked classes break again, and the masked
   module tests come back as code that compiles but carries placeholders (the silent paths);
+- a large healthy background: dozens of modules of 2,000 to 5,000 lines edited thousands of times at
+  scale 10 (:mod:`forensics.simulate.realistic_background`);
 - CI in the real shapes: ``**`` path filters, a matrix, ``working-directory``, bare ``pytest`` with
   ``testpaths`` in ``pyproject.toml``, a ``file::Class::test`` id, a custom runner script, prose that
   says "tests" and pytest marker descriptions.
@@ -40,6 +42,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from forensics.simulate.content import RawFile, SrcModule
+from forensics.simulate import realistic_background as background
 from forensics.simulate.model import AUTHORS, Model
 from forensics.simulate.realistic_ci import ci_files
 from forensics.simulate.realistic_content import (BULK_WS_SCRIPT, CODE, FIXER_SCRIPT, MASKED, MIGRATE_SCRIPT,
@@ -93,6 +96,7 @@ class Realistic:
     """Builds the realistic incident's :class:`Model`; ``model.realistic`` holds what the truth needs."""
 
     def __init__(self, seed: int = 7, scale: int = 1) -> None:
+        self.seed = seed
         self.rng = random.Random(seed * 7919 + scale)
         self.s = scale
         self.m = Model(start=START, verify=self._verify)
@@ -239,11 +243,12 @@ class Realistic:
             t - pad - timedelta(hours=2) <= when <= t + pad + timedelta(minutes=40) for t in fixed)
 
     def _times(self, n: int, margin_hours: float | None = None,
-               start: datetime = START + timedelta(hours=2)) -> list[datetime]:
+               start: datetime = START + timedelta(hours=2), rng: random.Random | None = None) -> list[datetime]:
         span = (END - start).total_seconds()
         out: list[datetime] = []
+        draw = (rng or self.rng).random
         while len(out) < n:
-            t = start + timedelta(seconds=int(self.rng.random() * span))
+            t = start + timedelta(seconds=int(draw() * span))
             if not self._quiet(t, margin_hours):
                 out.append(t)
         return sorted(out)
@@ -262,6 +267,13 @@ class Realistic:
         for bot in BOTS:
             for when in self._times(8 * s, margin_hours=24 if bot == "erin" else 2):
                 at(when, lambda bot=bot: self.churn_burst(bot))
+        background.schedule(s, self.seed, lambda r, n: self._times(n, margin_hours=2, rng=r), at, self.large_edit)
+
+    def large_edit(self, rng: random.Random) -> None:
+        """One of the large healthy modules edited (see :mod:`forensics.simulate.realistic_background`)."""
+        big = sorted(p for p, f in self.files.items() if isinstance(f, background.LargeModule))
+        p = rng.choice(big)
+        self._commit(rng.choice(HUMANS), f"Refactor {p.rsplit('/', 1)[1]} helpers", [("put", p, self.files[p].edited(rng))])
 
     def initial_import(self) -> None:
         s = self.s
@@ -282,6 +294,7 @@ class Realistic:
                 ops.append(("put", f"src/app/{pkg}/{name}.py", SrcModule(pkg, name)))
         for j in range(12 * s):
             ops.append(("put", f"src/app/generated/schema_{j}.py", GenModule(f"schema_{j}")))
+        ops += [("put", path, module) for path, module in background.initial(s, self.seed)]
         e2e = sorted(op[1] for op in ops if op[1].startswith("tests/e2e/"))[0]
         e2e_mod = next(op[2] for op in ops if op[1] == e2e)
         self.story["pinned"] = {"e2e_node": e2e, "mc_top": sorted(op[1] for op in ops if op[1].count("/") == 2
