@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from forensics.errors import BadPattern
+from forensics.engine.content import NO_CONTENT, measure_content
 from forensics.engine.error_kinds import UNREADABLE_KIND, dialect_only, error_kind  # noqa: F401 (re-exported)
 from forensics.engine.markers import MarkerPattern, compile_marker
 
@@ -66,6 +67,13 @@ class VersionHealth(NamedTuple):
     state: str
     error_kind: str             # forensics.engine.error_kinds: "" when it compiles
     dialect_only: bool          # fails only as Python 2 / newer-Python code (see error_kinds.dialect_only)
+    # code content (forensics.engine.content): how much real code the version holds
+    code_lines: int             # lines neither blank nor a comment
+    statements: int             # source lines that carry bytecode (-1 when it does not compile)
+    definitions: int            # functions and classes (code objects; a line count when it does not compile)
+    commented_code: int         # comment lines whose text after the comment prefix looks like code
+    comment_prefix: str         # the most frequent distinctive prefix of those lines ("#~", "# FIXME:"), or ""
+    comment_prefix_lines: int   # lines of commented code carrying ``comment_prefix``
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,8 @@ class HealthRules:
 
 
 def rules_fingerprint(markers: tuple[str, ...]) -> str:
-    payload = json.dumps({"markers": list(markers), "interpreter": INTERPRETER, "schema": 2})  # 2: error_kind
+    # schema 2: error_kind; 3: code content (forensics.engine.content)
+    payload = json.dumps({"markers": list(markers), "interpreter": INTERPRETER, "schema": 3})
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -238,7 +247,7 @@ def judge(data: bytes | None, patterns: tuple[MarkerPattern, ...], check_compile
     ``error_class`` is ``NotChecked`` and tests are counted by the line fallback."""
     if data is None:
         return VersionHealth(False, 0, 0, 0, False, "MissingObject", "object not in repository", 0, 0, UNREADABLE,
-                             UNREADABLE_KIND, False)
+                             UNREADABLE_KIND, False, *NO_CONTENT)
     if check_compile:
         compiles, err_class, err_msg, err_line, code = compile_check(data)
     else:
@@ -252,7 +261,8 @@ def judge(data: bytes | None, patterns: tuple[MarkerPattern, ...], check_compile
     tests = count_tests(data, code)
     kind = error_kind(err_class, err_msg, err_line, data) if not compiles else ""
     return VersionHealth(True, len(data), markers, first, compiles, err_class, err_msg[:300], err_line,
-                         tests, state_of(markers, compiles), kind, bool(kind) and dialect_only(kind, data))
+                         tests, state_of(markers, compiles), kind, bool(kind) and dialect_only(kind, data),
+                         *measure_content(data, code))
 
 
 def is_backup_path(path: str, patterns: tuple[str, ...] = DEFAULT_BACKUP_PATTERNS) -> bool:

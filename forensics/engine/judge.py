@@ -91,7 +91,9 @@ class JudgePool:
     """Judges blobs while they are discovered: ``add`` them as the history streams in, ``finish``
     for the ``versions`` table (columns VERSION_COLUMNS: ``blob``, ``readable``, ``size``,
     ``markers``, ``first_marker_line``, ``compiles``, ``error_class``, ``error_message``,
-    ``error_line``, ``tests``, ``state``, ``error_kind``, ``dialect_only``, ``interpreter``). Each worker process reads its share
+    ``error_line``, ``tests``, ``state``, ``error_kind``, ``dialect_only``, the content measures ``code_lines``,
+    ``statements``, ``definitions``, ``commented_code``, ``comment_prefix``, ``comment_prefix_lines``
+    (:mod:`forensics.engine.content`), ``interpreter``). Each worker process reads its share
     through its own long-lived ``git cat-file --batch``; at most ``2 * jobs`` chunks are in flight,
     so memory stays bounded whatever the number of versions. With one job, everything is judged in
     ``finish``, in this process, through one reader."""
@@ -168,5 +170,7 @@ class JudgePool:
         return df.astype({"blob": object, "readable": bool, "size": "int64", "markers": "int64",
                           "first_marker_line": "int64", "compiles": bool, "error_class": object,
                           "error_message": object, "error_line": "int64", "tests": "int64", "state": object,
-                          "error_kind": object, "dialect_only": bool, "interpreter": object})
+                          "error_kind": object, "dialect_only": bool, "code_lines": "int64",
+                          "statements": "int64", "definitions": "int64", "commented_code": "int64",
+                          "comment_prefix": object, "comment_prefix_lines": "int64", "interpreter": object})
 

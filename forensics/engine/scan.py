@@ -20,10 +20,12 @@ from forensics.engine.git import Repository, display_path
 from forensics.engine.health import INTERPRETER
 from forensics.engine.history import History, PathScope, read_history
 from forensics.engine.judge import VERSION_COLUMNS, JudgePool, default_jobs
+from forensics.engine.commentouts import apply_prefixes, mine_prefixes
+from forensics.engine.hollowing import HollowedLineages, hollowed_lineages
 from forensics.engine.legacy import LegacyLineages, legacy_lineages
 from forensics.engine.progress import progress_bar
 from forensics.engine.settings import Settings, load_settings
-from forensics.engine.states import DAMAGED_STATES, LEGACY
+from forensics.engine.states import DAMAGED_STATES, HOLLOWED, LEGACY
 
 TREE_COLUMNS = ["path", "blob", "mode", "is_backup", "state", "markers", "compiles", "tests", "error_kind"]
 
@@ -181,11 +183,11 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     walk = _walk_and_judge(ctx, base)
     versions = _versions_wanted(ctx, walk)
     derived = _derive(ctx, walk, versions, base)
-    manifest = _manifest(ctx, walk, versions, derived, base)
+    manifest = _manifest(ctx, walk, derived.versions, derived, base)
     _store(ctx, walk, derived, manifest, base)
     manifest["seconds_total"] = round(time.perf_counter() - ctx.started, 3)
     return ScanResult(ctx.repo, rev, ctx.rev_sha, ctx.settings, walk.history.commits, walk.history.changes,
-                      versions, derived.events, derived.tree, manifest)
+                      derived.versions, derived.events, derived.tree, manifest)
 
 
 @dataclass(frozen=True)
@@ -232,10 +234,16 @@ class _Walk:
 
 @dataclass(frozen=True)
 class _Derived:
-    """The scan's ``events`` and ``tree`` (each file in scope at the revision with its health)."""
+    """The scan's ``events`` and ``tree`` (each file in scope at the revision with its health), its
+    ``versions`` (mined comment prefixes counted as markers), the ``comment_prefixes`` mined
+    (:class:`forensics.engine.commentouts.MinedPrefix`) and the ``hollowing`` commits
+    (:class:`forensics.engine.hollowing.HollowingCommit`)."""
 
     events: pd.DataFrame
     tree: pd.DataFrame
+    versions: pd.DataFrame
+    comment_prefixes: list
+    hollowing: list
 
 
 def _open(repo: str | os.PathLike[str] | Repository, rev: str, options: ScanOptions) -> _Context:
@@ -264,6 +272,7 @@ def _cached_result(ctx: _Context) -> ScanResult | None:
     versions = ctx.store.load_versions(ctx.fingerprint)
     if versions is None:
         return None
+    versions = apply_prefixes(versions, [m["prefix"] for m in hit.manifest.get("comment_prefixes", [])])
     meta = dict(hit.manifest, from_cache=True, repo_settings=ctx.repo_settings,
                 seconds_total=round(time.perf_counter() - ctx.started, 3), partial_clone=ctx.repo.is_partial)
     t = hit.tables
@@ -358,18 +367,23 @@ def _derive(ctx: _Context, walk: _Walk, versions: pd.DataFrame, base: CachedScan
     returns the events and the tree."""
     t = time.perf_counter()
     history = walk.history
+    mined = mine_prefixes(history.changes, versions, ctx.settings.rules.compiled_markers)
+    versions = apply_prefixes(versions, [m.prefix for m in mined])
     legacy = legacy_lineages(history.changes, versions, strict=ctx.settings.strict)
     history.changes["legacy_before"] = legacy.before
     history.changes["legacy_after"] = legacy.after
+    hollow = hollowed_lineages(history.changes, versions)
+    history.changes["hollowed_before"] = hollow.before
+    history.changes["hollowed_after"] = hollow.after
     if base is not None:
         new_changes = history.changes[~history.changes["sha"].isin(base.commit_shas)]
         events = pd.concat([base.tables["events"], derive_events(new_changes, versions, history.commits)],
                            ignore_index=True)
     else:
         events = derive_events(history.changes, versions, history.commits)
-    tree = _with_health(walk.tree_rows, versions, legacy)
+    tree = _with_health(walk.tree_rows, versions, legacy, hollow)
     walk.timings["events"] = time.perf_counter() - t
-    return _Derived(events, tree)
+    return _Derived(events, tree, versions, mined, hollow.commits)
 
 
 def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Derived,
@@ -401,6 +415,9 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "paths_in_scope": int(len(subjects)),
         "damaged_now": int(subjects["state"].isin(DAMAGED_STATES).sum()),
         "legacy_now": int((subjects["state"] == LEGACY).sum()),
+        "hollowed_now": int((subjects["state"] == HOLLOWED).sum()),
+        "comment_prefixes": [m.as_dict() for m in derived.comment_prefixes],
+        "hollowing_commits": [c.as_dict() for c in derived.hollowing],
         "strict": ctx.settings.strict,
         "timings": {k: round(v, 3) for k, v in walk.timings.items()},
         "from_cache": False,
@@ -438,12 +455,17 @@ def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.Dat
     return df
 
 
-def _with_health(tree: pd.DataFrame, versions: pd.DataFrame, legacy: LegacyLineages | None = None) -> pd.DataFrame:
-    """``tree`` with each version's health; a version ``legacy`` in its lineage (``legacy``) is in state legacy."""
+def _with_health(tree: pd.DataFrame, versions: pd.DataFrame, legacy: LegacyLineages | None = None,
+                 hollow: HollowedLineages | None = None) -> pd.DataFrame:
+    """``tree`` with each version's health; a version ``legacy`` in its lineage (``legacy``) is in state
+    legacy, one hollowed in its lineage (``hollow``) in state hollowed."""
     v = versions[["blob", "state", "markers", "compiles", "tests", "error_kind"]]
     out = tree.merge(v, on="blob", how="left")
     out["path"] = out["path"].astype(object)
     if legacy is not None and legacy.candidates:
         is_legacy = [legacy.is_legacy(p, b) for p, b in zip(out["path"], out["blob"])]
         out["state"] = out["state"].mask(pd.Series(is_legacy, index=out.index, dtype=bool), LEGACY)
+    if hollow is not None and hollow.hollowed:
+        is_hollow = [hollow.is_hollowed(p, b) for p, b in zip(out["path"], out["blob"])]
+        out["state"] = out["state"].mask(pd.Series(is_hollow, index=out.index, dtype=bool), HOLLOWED)
     return out[TREE_COLUMNS].sort_values("path", kind="stable").reset_index(drop=True)

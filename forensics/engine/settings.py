@@ -33,7 +33,7 @@ from forensics.engine.pathspec import Pathspec
 
 DEFAULT_PATHS: tuple[str, ...] = ("*.py",)
 DEFAULT_BULK_THRESHOLD = 50
-SCHEMA_VERSION = 2   # 2: date columns, error kinds, legacy
+SCHEMA_VERSION = 3   # 2: date columns, error kinds, legacy; 3: code content, hollowed lineages
 
 
 @dataclass(frozen=True)
