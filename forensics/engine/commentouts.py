@@ -6,7 +6,7 @@ than its old version did, by at least :data:`MIN_LINES`, and holds fewer code li
 does that with the same prefix to at least :data:`MIN_FILES` files, the prefix is *mined*: it becomes
 a marker of the scan, as if given with ``--marker``, and every version whose most frequent prefix it
 is counts those lines as marker lines (so the version is ``marked``, or ``marked+broken``). A prefix a
-configured marker already matches is left to the marker (``# REMOVED_SYNTAX_ERROR:`` by default).
+configured marker, or a default one, already matches is left to the marker (``# REMOVED_SYNTAX_ERROR:``).
 
 Only the ``changes`` and ``versions`` tables are read: no second pass over history.
 """
@@ -71,9 +71,16 @@ def mine_prefixes(changes: pd.DataFrame, versions: pd.DataFrame,
 
 
 def _known(prefix: str, markers: tuple[MarkerPattern, ...]) -> bool:
-    """A configured marker already matches lines with this prefix."""
+    """A configured or default marker matches lines with this prefix (``--marker`` replacing the
+    defaults does not turn the default marker's lines into a mined prefix)."""
     line = f"{prefix} x = 1"
-    return any(rx.search(line) is not None for rx in markers)
+    return any(rx.search(line) is not None for rx in (*markers, *_default_markers()))
+
+
+def _default_markers() -> tuple[MarkerPattern, ...]:
+    from forensics.engine.health import DEFAULT_MARKERS, compile_markers
+
+    return compile_markers(DEFAULT_MARKERS)
 
 
 def apply_prefixes(versions: pd.DataFrame, prefixes: list[str]) -> pd.DataFrame:
