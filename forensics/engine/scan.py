@@ -21,6 +21,7 @@ from forensics.engine.health import INTERPRETER
 from forensics.engine.history import History, PathScope, read_history
 from forensics.engine.judge import VERSION_COLUMNS, JudgePool, default_jobs
 from forensics.engine.commentouts import apply_prefixes, mine_prefixes
+from forensics.engine.declared_python import read_declared_python
 from forensics.engine.hollowing import HollowedLineages, hollowed_lineages
 from forensics.engine.legacy import LegacyLineages, legacy_lineages
 from forensics.engine.progress import progress_bar
@@ -416,6 +417,7 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "damaged_now": int(subjects["state"].isin(DAMAGED_STATES).sum()),
         "legacy_now": int((subjects["state"] == LEGACY).sum()),
         "hollowed_now": int((subjects["state"] == HOLLOWED).sum()),
+        "declared_python": _declared_python(repo, ctx.rev_sha),
         "comment_prefixes": [m.as_dict() for m in derived.comment_prefixes],
         "hollowing_commits": [c.as_dict() for c in derived.hollowing],
         "strict": ctx.settings.strict,
@@ -425,6 +427,19 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "repo_settings": ctx.repo_settings,
         "cache_problem": None,
     }
+
+
+def _declared_python(repo: Repository, rev_sha: str) -> dict[str, Any]:
+    """Which Python the repository declares at the revision, against the judging interpreter (see
+    :mod:`forensics.engine.declared_python`)."""
+    import platform
+
+    def read(blobs: list[str]) -> dict[str, bytes | None]:
+        with repo.blob_reader() as reader:
+            return dict(reader.read_many(blobs))
+
+    tree = [(mode, blob, display_path(path)) for mode, blob, path in repo.tree(rev_sha)]
+    return read_declared_python(tree, read, platform.python_version())
 
 
 def _store(ctx: _Context, walk: _Walk, derived: _Derived, manifest: dict[str, Any], base: CachedScan | None) -> None:
