@@ -103,6 +103,8 @@ def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from forensics.engine.declared_python import declared_python_line
+
     result = _do_scan(args)
     m = result.manifest
     lines = [
@@ -119,6 +121,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                                       "  (another dialect's code, never compiled here: not damage)"),
         f"error kinds     {_error_kinds_line(result)}",
         f"interpreter     {m['interpreter']}",
+        *([f"declared python {_declared}"] if (_declared := declared_python_line(m.get("declared_python"))) else []),
+        *([f"hollowed now    {m['hollowed_now']}  (stubs that compile; by "
+           + ", ".join(c['sha'][:12] for c in m.get('hollowing_commits', [])[:3]) + ")"] if m.get("hollowed_now") else []),
+        *([f"comment-outs    " + ", ".join(f"prefix {p['prefix']!r} by {p['sha'][:12]} in {p['files']} files"
+                                           for p in m.get("comment_prefixes", [])[:3])] if m.get("comment_prefixes") else []),
         f"time            {m['seconds_total']:.2f} s" + ("  (cached scan)" if m.get("from_cache") else ""),
     ]
     if m["shallow"]:

@@ -27,6 +27,13 @@ _WORKFLOW = re.compile(r"python-version\s*:\s*([^\n#]{1,200})")
 _DOCKER = re.compile(r"(?im)^\s*FROM\s+(?:--platform=\S+\s+)?(?:[\w.-]+/)?python:(\d+\.\d+)")
 
 
+def _printable(text: str) -> str:
+    """Text from the repository, shown to people: control characters (terminal escapes, newlines,
+    bidi overrides) become ``?``."""
+    return "".join(ch if ch.isprintable() and not 0x202A <= ord(ch) <= 0x202E and not 0x2066 <= ord(ch) <= 0x2069
+                   else "?" for ch in text)[:200]
+
+
 def _key(version: str) -> tuple[int, int]:
     major, _, minor = version.partition(".")
     return int(major), int(minor or 0)
@@ -71,7 +78,7 @@ def declared_python(files: dict[str, bytes | None], judging: str) -> dict:
             versions = sorted(set(_DOCKER.findall(text)), key=_key)
             found += [f"FROM python:{v}" for v in versions[:3]]
             named += versions
-        sources += [{"file": path, "says": f} for f in found]
+        sources += [{"file": _printable(path), "says": _printable(f)} for f in found]
     requires = min(lower_bounds, key=_key) if lower_bounds else None
     runs_on = sorted(set(named), key=_key)
     # the oldest Python the repository can be run with, as far as its files say
@@ -90,3 +97,15 @@ def read_declared_python(tree: list[tuple[str, str, str]], read: Callable[[list[
     entries = dict(sorted(entries.items())[:200])
     blobs = read(sorted(set(entries.values())))
     return declared_python({p: blobs.get(b) for p, b in entries.items()}, judging)
+
+
+def declared_python_line(declared: dict | None) -> str:
+    """One plain sentence on what the repository declares and whether the judging interpreter is older
+    ("" when it declares nothing)."""
+    if not declared or not declared.get("sources"):
+        return ""
+    said = "; ".join(f"{src['says']} ({src['file']})" for src in declared["sources"][:4])
+    if declared.get("needs_newer"):
+        return (f"{said}: it needs Python {declared['minimum']}, newer than the judging {declared['judging']}; "
+                f"code written for {declared['minimum']} may not compile here (judge with --python)")
+    return f"{said}; judged with {declared['judging']}"
