@@ -37,6 +37,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
     p.add_argument("--signatures-from", action="append", metavar="SHA",
                    help="a culprit (any commit of a wave selects the wave; repeatable): versions that compile, "
                         "carry no marker and carry one of its specific signatures are in state `placeholder`")
+    p.add_argument("--python", metavar="PATH",
+                   help="judge with the Python interpreter at PATH (e.g. the version the repository declares)")
     p.add_argument("--trust-repo", action="store_true",
                    help="analyse a repository owned by another user (git safe.directory for that path only)")
     p.add_argument("--ignore-repo-config", action="store_true",
@@ -73,7 +75,7 @@ def _do_scan(args: argparse.Namespace):
                   jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
                   since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
                   strict=getattr(args, "strict", None), trust_repo=args.trust_repo,
-                  repo_config=not args.ignore_repo_config)
+                  repo_config=not args.ignore_repo_config, python=args.python)
     since = result.settings.since
     if since and not result.manifest["commits"] and args.command != "scan":
         print(f"forensics: no commit after {since} (--since) up to {args.rev}: the window is empty", file=sys.stderr)

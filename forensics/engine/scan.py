@@ -144,6 +144,8 @@ class ScanOptions:
     """Open a repository owned by another user (see :meth:`Repository.open`)."""
     repo_config: bool = True
     """False: ignore the analysed repository's ``[tool.forensics]`` table."""
+    python: str | None = None
+    """Judge with the interpreter at this path instead of the running one (``--python``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", _as_tuple(self.paths))
@@ -158,7 +160,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
          since: str | None = None, progress: bool = True, check_compile: bool = True,
          strict: bool | None = None, trust_repo: bool = False, repo_config: bool = True,
-         options: ScanOptions | None = None) -> ScanResult:
+         python: str | None = None, options: ScanOptions | None = None) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
     The options (see :class:`ScanOptions`) come as keywords or as ``options``, not both.
@@ -173,7 +175,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     given = ScanOptions(paths=paths, markers=markers, config=config, cache=cache, jobs=jobs,
                         include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
                         progress=progress, check_compile=check_compile, strict=strict, trust_repo=trust_repo,
-                        repo_config=repo_config)
+                        repo_config=repo_config, python=python)
     if options is not None and given != _DEFAULT_OPTIONS:
         raise TypeError("scan(): give the options as keywords or as options=ScanOptions(...), not both")
     ctx = _open(repo, rev, options or given)
@@ -256,7 +258,7 @@ def _open(repo: str | os.PathLike[str] | Repository, rev: str, options: ScanOpti
     settings = load_settings(repository, rev_sha, o.config, paths=o.paths, markers=o.markers,
                              include_backups=o.include_backups, bulk_threshold=o.bulk_threshold, since=o.since,
                              check_compile=None if o.check_compile else False, strict=o.strict or None,
-                             repo_config=o.repo_config)
+                             repo_config=o.repo_config, python=o.python)
     store = None if o.cache is False else ScanCache(default_root() if o.cache in (None, True) else o.cache,
                                                     repository.common_dir)
     return _Context(repository, rev, rev_sha, settings, options, store, started)
@@ -400,7 +402,7 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "settings": ctx.settings.as_dict(),
         "settings_key": ctx.key,
         "rules_fingerprint": ctx.fingerprint,
-        "interpreter": INTERPRETER,
+        "interpreter": ctx.settings.rules.interpreter,
         "jobs": ctx.options.jobs or default_jobs(),
         "shallow": repo.is_shallow,
         "partial_clone": repo.is_partial,
@@ -417,7 +419,7 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "damaged_now": int(subjects["state"].isin(DAMAGED_STATES).sum()),
         "legacy_now": int((subjects["state"] == LEGACY).sum()),
         "hollowed_now": int((subjects["state"] == HOLLOWED).sum()),
-        "declared_python": _declared_python(repo, ctx.rev_sha),
+        "declared_python": _declared_python(repo, ctx.rev_sha, ctx.settings.rules.interpreter),
         "comment_prefixes": [m.as_dict() for m in derived.comment_prefixes],
         "hollowing_commits": [c.as_dict() for c in derived.hollowing],
         "strict": ctx.settings.strict,
@@ -429,17 +431,15 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
     }
 
 
-def _declared_python(repo: Repository, rev_sha: str) -> dict[str, Any]:
-    """Which Python the repository declares at the revision, against the judging interpreter (see
-    :mod:`forensics.engine.declared_python`)."""
-    import platform
-
+def _declared_python(repo: Repository, rev_sha: str, interpreter: str) -> dict[str, Any]:
+    """Which Python the repository declares at the revision, against the judging ``interpreter``
+    ("CPython 3.11.7"; see :mod:`forensics.engine.declared_python`)."""
     def read(blobs: list[str]) -> dict[str, bytes | None]:
         with repo.blob_reader() as reader:
             return dict(reader.read_many(blobs))
 
     tree = [(mode, blob, display_path(path)) for mode, blob, path in repo.tree(rev_sha)]
-    return read_declared_python(tree, read, platform.python_version())
+    return read_declared_python(tree, read, interpreter.rsplit(" ", 1)[-1])
 
 
 def _store(ctx: _Context, walk: _Walk, derived: _Derived, manifest: dict[str, Any], base: CachedScan | None) -> None:

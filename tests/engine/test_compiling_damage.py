@@ -120,3 +120,47 @@ def test_code_that_moved_to_new_files_in_the_same_commit_is_not_hollowing():
     rows += [("split", 1, f"p{k}_steps.py", "", "A", "", f"n{k}", False) for k in range(6)]
     lineages = hollowed_lineages(_changes(rows), versions)
     assert not lineages.commits and not any(lineages.after)
+
+
+def test_another_interpreter_judges_through_its_own_child_exactly_as_in_process(incident):
+    """``--python`` with the running interpreter's own executable: every judgment made by the child
+    equals the in-process one (compile, error, tests, statements, definitions)."""
+    import os
+    import sys
+
+    from forensics import scan
+
+    here = scan(incident["repo"], cache=False, progress=False, jobs=1)
+    there = scan(incident["repo"], cache=False, progress=False, jobs=2, python=sys.executable)
+    cols = ["blob", "compiles", "error_class", "error_line", "tests", "statements", "definitions", "code_lines",
+            "markers", "state"]
+    a = here.versions[cols].sort_values("blob").reset_index(drop=True)
+    b = there.versions[cols].sort_values("blob").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert there.manifest["interpreter"] == here.manifest["interpreter"]
+    assert there.settings.python == os.path.abspath(sys.executable)
+
+
+@pytest.mark.parametrize("given", ["/nonexistent/python3", "/bin/true", "/etc/hostname"])
+def test_a_bad_python_is_one_line_and_exit_2(incident, given, tmp_path):
+    from conftest import run_cli
+
+    proc = run_cli("scan", incident["repo"], "--python", given, "--cache", str(tmp_path), "--quiet")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "bad --python" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_declared_python_is_read_from_the_revision_and_compared_with_the_judge():
+    from forensics.engine.declared_python import declared_python
+
+    files = {"setup.py": b'setup(python_requires=">=3.8")\n',
+             ".github/workflows/tests.yml": b"jobs:\n  t:\n    steps:\n      - uses: actions/setup-python@v5\n"
+                                            b"        with:\n          python-version: '3.12'\n",
+             "docker/Dockerfile": b"FROM python:3.12-slim\n", ".python-version": b"3.12.1\n"}
+    said = declared_python(files, "3.11.7")
+    assert said["requires"] == "3.8" and said["runs_on"] == ["3.12"] and said["minimum"] == "3.12"
+    assert said["needs_newer"] and said["judging"] == "3.11"
+    assert not declared_python(files, "3.12.1")["needs_newer"]
+    assert not declared_python({"pyproject.toml": b'requires-python = ">=3.10"\n'}, "3.11.7")["needs_newer"]
+    hostile = declared_python({"pyproject.toml": b'requires-python = ">=3.13\x1b[2J"\n'}, "3.11.7")
+    assert "\x1b" not in hostile["sources"][0]["says"] and hostile["needs_newer"]
