@@ -5,10 +5,10 @@ import pandas as pd
 
 from forensics.engine.gitdata import path_bytes
 from forensics.engine.health import HEALTHY, UNREADABLE
-from forensics.engine.states import LEGACY, PLACEHOLDER
+from forensics.engine.states import HOLLOWED, LEGACY, PLACEHOLDER
 
 CENSUS_COLUMNS = ["directory", "total", "healthy", "marked", "broken", "damaged", "pct_damaged", "unreadable",
-                  "legacy", "placeholder"]
+                  "legacy", "placeholder", "hollowed"]
 
 
 def directory_of(path: str, depth: int) -> str:
@@ -28,7 +28,8 @@ def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
     missing (in no other column but ``total``), ``legacy`` paths whose code is another Python dialect's,
     born that way (in no other column but ``total``; ``--strict`` counts them as broken). ``placeholder``
     counts paths in that state (only when placeholder signatures are hunted: ``--signatures-from``); they
-    count in ``damaged`` too. With ``tiers``, rows are priority tiers instead of
+    count in ``damaged`` too, as do ``hollowed`` paths (compiling stubs of what they were, see
+    :mod:`forensics.engine.hollowing`). With ``tiers``, rows are priority tiers instead of
     directories (the ``directory`` column holds e.g. ``P0 golden path``)."""
     subjects = result.subjects if hasattr(result, "subjects") else result
     s = subjects.copy()
@@ -43,7 +44,8 @@ def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
     s["_marked"] = readable & (s["markers"].fillna(0) > 0)
     s["_broken"] = readable & ~legacy & ~s["compiles"].fillna(True).astype(bool)
     s["_placeholder"] = s["state"] == PLACEHOLDER
-    s["_damaged"] = s["_marked"] | s["_broken"] | s["_placeholder"]
+    s["_hollowed"] = s["state"] == HOLLOWED
+    s["_damaged"] = s["_marked"] | s["_broken"] | s["_placeholder"] | s["_hollowed"]
     s["_healthy"] = readable & (s["state"] == HEALTHY)
     s["_unreadable"] = ~readable
     s["_legacy"] = legacy
@@ -51,14 +53,15 @@ def census(result, depth: int = 2, tiers=None) -> pd.DataFrame:
         total=("path", "size"), healthy=("_healthy", "sum"), marked=("_marked", "sum"),
         broken=("_broken", "sum"), damaged=("_damaged", "sum"), unreadable=("_unreadable", "sum"),
         legacy=("_legacy", "sum"),
-        placeholder=("_placeholder", "sum"),
+        placeholder=("_placeholder", "sum"), hollowed=("_hollowed", "sum"),
     ).reset_index()
     total = pd.DataFrame([{"directory": "*", "total": len(s), "healthy": int(s["_healthy"].sum()),
                            "marked": int(s["_marked"].sum()), "broken": int(s["_broken"].sum()),
                            "damaged": int(s["_damaged"].sum()), "unreadable": int(s["_unreadable"].sum()),
-                           "legacy": int(s["_legacy"].sum()), "placeholder": int(s["_placeholder"].sum())}])
+                           "legacy": int(s["_legacy"].sum()), "placeholder": int(s["_placeholder"].sum()),
+                           "hollowed": int(s["_hollowed"].sum())}])
     out = pd.concat([total, grouped], ignore_index=True)
-    for col in ("total", "healthy", "marked", "broken", "damaged", "unreadable", "legacy", "placeholder"):
+    for col in ("total", "healthy", "marked", "broken", "damaged", "unreadable", "legacy", "placeholder", "hollowed"):
         out[col] = out[col].astype("int64")
     out["pct_damaged"] = (100.0 * out["damaged"] / out["total"].where(out["total"] > 0)).round(1).fillna(0.0)
     out["directory"] = out["directory"].astype(object)

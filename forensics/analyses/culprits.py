@@ -157,6 +157,33 @@ def _link_backup_runs(result, main: pd.DataFrame, runs: pd.DataFrame, members: d
     return out
 
 
+def _content_evidence(result, main: pd.DataFrame, members: dict[str, list[str]]) -> None:
+    """Add to ``main``'s ``evidence`` what the scan found by content (:mod:`forensics.engine.hollowing`,
+    :mod:`forensics.engine.commentouts`): the files a culprit's commits hollowed, and the comment
+    prefix they commented code out with (mined from the lines)."""
+    hollowing = {c["sha"]: c for c in result.manifest.get("hollowing_commits", [])}
+    prefixes: dict[str, list[dict]] = {}
+    for m in result.manifest.get("comment_prefixes", []):
+        prefixes.setdefault(m["sha"], []).append(m)
+    if not hollowing and not prefixes:
+        return
+    for i, sha in zip(main.index, main["sha"]):
+        notes = []
+        shas = members.get(sha, [sha])
+        hol = [hollowing[s] for s in shas if s in hollowing]
+        if hol:
+            notes.append(f"hollowed {sum(h['files'] for h in hol)} files to stubs that compile (code lines "
+                         f"{sum(h['code_before'] for h in hol)} -> {sum(h['code_after'] for h in hol)})")
+        found: dict[str, int] = {}
+        for s in shas:
+            for m in prefixes.get(s, []):
+                found[m["prefix"]] = found.get(m["prefix"], 0) + m["files"]
+        notes += [f"comment-out prefix '{p}' in {n} files" for p, n in found.items()]
+        if notes:
+            old = main.at[i, "evidence"]
+            main.at[i, "evidence"] = "; ".join(([old] if isinstance(old, str) and old else []) + notes)
+
+
 def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30, wave_min_damaged: int = 20,
              breaker_min_damaged: int = 3, *, wave_span: float = 120, worktree_backups: list[str] | None = None,
              backup_minutes: float = 30, max_scripts: int = 3) -> pd.DataFrame:
@@ -180,6 +207,7 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
     main = pd.concat([bulk, wv, brk], ignore_index=True)
     for sha in list(bulk["sha"]) + list(brk["sha"]):
         members[sha] = [sha]
+    _content_evidence(result, main, members)
     runs = backup_runs(result, worktree_backups)
     run_links = _link_backup_runs(result, main, runs, members, backup_minutes)
     scr = link_scripts(result, main, members, index, run_links, max_scripts)

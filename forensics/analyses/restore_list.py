@@ -18,7 +18,7 @@ RESTORE_COLUMNS = [
     # beyond the contract
     "tier_label", "tests_recovered", "current_blob", "candidate_blob", "last_good_blob", "backup_sha",
     "backup_at", "backup_blob", "backup_tests", "edits", "markers_now", "fallback", "fallback_blob",
-    "fallback_compiles",
+    "fallback_compiles", "code_lines_now", "code_lines_recovered",
 ]
 CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
 
@@ -74,13 +74,17 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
     same path, nothing since), ``medium`` (edits since), ``low`` (lineage through another path, or a
     backup), ``none`` (no healthy source). Sorted by priority, then tests recovered, then path.
     Where no healthy source exists and the version has markers, ``fallback='unmask'`` with whether
-    the unmasked text compiles."""
+    the unmasked text compiles. ``code_lines_now`` / ``code_lines_recovered``: the code lines the
+    damaged version holds, and what the restore candidate holds more (what a restore of a hollowed
+    file brings back; :mod:`forensics.engine.content`)."""
     chains = result.chains()
     subj = result.subjects
     tests_now_of = dict(zip(subj["path"], subj["tests"]))
     markers_now_of = dict(zip(subj["path"], subj["markers"]))
     at_of = result.commits.set_index("sha")["committed_at"]
     tests_of = dict(zip(result.versions["blob"], result.versions["tests"]))
+    code_of = dict(zip(result.versions["blob"], result.versions["code_lines"])) \
+        if "code_lines" in result.versions else {}
     backups = _backup_candidates(result).sort_values("order", kind="stable")
     newest_backup = {t: row for t, row in zip(backups["target"], backups.to_dict("records"))}
     backup_order = {t: o for t, o in zip(backups["target"], backups["order"])}
@@ -128,6 +132,9 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
             "backup_blob": bk["blob"] if bk is not None else "", "backup_tests": int(bk["tests"]) if bk is not None else 0,
             "edits": " ".join(edits), "markers_now": int(now["markers"]), "fallback": "", "fallback_blob": "",
             "fallback_compiles": pd.NA,
+            "code_lines_now": int(code_of.get(c.blob, 0) or 0),
+            "code_lines_recovered": (int(code_of.get(candidate, 0) or 0) - int(code_of.get(c.blob, 0) or 0))
+            if candidate else 0,
         })
         if source == "none" and int(now["markers"]) > 0:
             need_unmask.append(len(rows) - 1)

@@ -66,7 +66,9 @@ def is_script_path(path: str) -> bool:
 
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
-_COMMON = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "import", "return"}
+# words of every Python file (a stub's ``if __name__ == "__main__": main()`` included): no evidence
+_COMMON = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "import", "return", "__main__",
+                                                                   "if __name__", "main", "def main"}
 
 
 def scripts_named_in(message: str) -> list[str]:

@@ -12,7 +12,8 @@ import pandas as pd
 
 from forensics.analyses.culprits import MAIN_KINDS
 from forensics.analyses.incidents import Story, build_story
-from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, LEGACY, MARKED_STATES
+from forensics.engine.declared_python import declared_python_line
+from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, HOLLOWED, LEGACY, MARKED_STATES
 
 MAX_LINES = 25
 MAX_INCIDENTS = 5
@@ -113,7 +114,9 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
     head = [f"# What the history of {md_text(result.rev, 40)} ({result.rev_sha[:12]}) shows"
             + (f", judged with {md_text(interpreter, 40)}" if interpreter else ""),
             f"**Now:** {damaged} of {len(subj)} paths in scope are damaged ({int(states.isin(MARKED_STATES).sum())} "
-            f"marked, {int(states.isin(BROKEN_STATES).sum())} do not compile), "
+            f"marked, {int(states.isin(BROKEN_STATES).sum())} do not compile"
+            + (f", {int((states == HOLLOWED).sum())} hollowed: stubs that compile" if (states == HOLLOWED).any() else "")
+            + "), "
             f"{int(inc['tests_lost'].sum()) if len(inc) else 0} tests lost, in "
             f"{_plural(int((inc['paths_still_damaged'] > 0).sum()) if len(inc) else 0, 'incident')} "
             f"still open of {len(inc)}."]
@@ -183,6 +186,13 @@ def _context(result, subj: pd.DataFrame) -> str:
     if m.get("partial_clone"):
         parts.append(f"a partial clone: {_plural(len(m.get('unreadable_objects', [])), 'object')} it never fetched "
                      "could not be read (nothing was fetched; unreadable, not judged)")
+    declared = m.get("declared_python") or {}
+    if declared.get("needs_newer"):
+        parts.append("the repository declares " + md_text(declared_python_line(declared), 300))
+    prefixes = sorted({p["prefix"] for p in m.get("comment_prefixes", [])})
+    if prefixes:
+        parts.append("comment prefixes mined from the history and counted as markers: "
+                     + ", ".join(md_code(p, 40) for p in prefixes))
     settings = m.get("repo_settings") or {}
     if settings.get("applied"):
         applied = ", ".join(f"{k} = {v!r}" for k, v in settings["applied"].items())

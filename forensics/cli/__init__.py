@@ -37,6 +37,8 @@ def _scan_options(p: argparse.ArgumentParser, repo_required: bool = False) -> No
     p.add_argument("--signatures-from", action="append", metavar="SHA",
                    help="a culprit (any commit of a wave selects the wave; repeatable): versions that compile, "
                         "carry no marker and carry one of its specific signatures are in state `placeholder`")
+    p.add_argument("--python", metavar="PATH",
+                   help="judge with the Python interpreter at PATH (e.g. the version the repository declares)")
     p.add_argument("--trust-repo", action="store_true",
                    help="analyse a repository owned by another user (git safe.directory for that path only)")
     p.add_argument("--ignore-repo-config", action="store_true",
@@ -76,7 +78,7 @@ def _do_scan(args: argparse.Namespace):
                   jobs=args.jobs, include_backups=args.include_backups, bulk_threshold=args.bulk_threshold,
                   since=args.since, progress=not args.quiet, check_compile=not args.no_compile,
                   strict=getattr(args, "strict", None), trust_repo=args.trust_repo,
-                  repo_config=not args.ignore_repo_config)
+                  repo_config=not args.ignore_repo_config, python=args.python)
     _say_view_notes(result.manifest, args)
     since = result.settings.since
     if since and not result.manifest["commits"] and args.command != "scan":
@@ -123,6 +125,7 @@ def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from forensics.engine.declared_python import declared_python_line
     from forensics.engine.view import view_notes
 
     result = _do_scan(args)
@@ -141,6 +144,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                                       "  (another dialect's code, never compiled here: not damage)"),
         f"error kinds     {_error_kinds_line(result)}",
         f"interpreter     {m['interpreter']}",
+        *([f"declared python {_declared}"] if (_declared := declared_python_line(m.get("declared_python"))) else []),
+        *([f"hollowed now    {m['hollowed_now']}  (stubs that compile; by "
+           + ", ".join(c['sha'][:12] for c in m.get('hollowing_commits', [])[:3]) + ")"] if m.get("hollowed_now") else []),
+        *([f"comment-outs    " + ", ".join(f"prefix {p['prefix']!r} by {p['sha'][:12]} in {p['files']} files"
+                                           for p in m.get("comment_prefixes", [])[:3])] if m.get("comment_prefixes") else []),
         f"time            {m['seconds_total']:.2f} s" + ("  (cached scan)" if m.get("from_cache") else ""),
     ]
     if m["shallow"]:

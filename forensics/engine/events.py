@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forensics.engine.health import HEALTHY, UNREADABLE
-from forensics.engine.states import DAMAGED_STATES, LEGACY, PLACEHOLDER
+from forensics.engine.states import DAMAGED_STATES, HOLLOWED, LEGACY, PLACEHOLDER
 
 EVENT_KINDS = ("broke", "healed", "marked", "unmarked", "added_damaged", "deleted_damaged")
 EVENT_COLUMNS = [
@@ -53,6 +53,9 @@ def derive_events(changes: pd.DataFrame, versions: pd.DataFrame, commits: pd.Dat
     legacy_a = df["legacy_after"].astype(bool) if "legacy_after" in df else pd.Series(False, index=df.index)
     df["state_before"] = df["state_before"].mask(legacy_b, LEGACY)
     df["state_after"] = df["state_after"].mask(legacy_a, LEGACY)
+    if "hollowed_before" in df:     # a lineage's state (forensics.engine.hollowing), like legacy
+        df["state_before"] = df["state_before"].mask(df["hollowed_before"].astype(bool), HOLLOWED)
+        df["state_after"] = df["state_after"].mask(df["hollowed_after"].astype(bool), HOLLOWED)
     is_new = df["kind"].isin(["A", "C"])
     is_gone = df["kind"] == "D"
     both = ~is_new & ~is_gone
@@ -76,11 +79,14 @@ def derive_events(changes: pd.DataFrame, versions: pd.DataFrame, commits: pd.Dat
         # only when placeholder signatures are hunted (forensics.engine.placeholders)
         "placeholder": ok & (sa == PLACEHOLDER) & (sb != PLACEHOLDER),
         "placeholder_cleared": ok & (sb == PLACEHOLDER) & (sa == HEALTHY),
+        # the code of a hollowed file went (hollowed) or came back (healed: it compiled all along)
+        "hollowed": ok & (sa == HOLLOWED) & (sb != HOLLOWED),
+        "healed:code": ok & (sb == HOLLOWED) & (sa == HEALTHY),
     }
     parts = []
     for rank, (name, mask) in enumerate(masks.items()):
         part = df[mask.astype(bool)].copy()
-        part["event"] = name
+        part["event"] = name.partition(":")[0]
         part["_rank"] = rank
         parts.append(part)
     ev = pd.concat(parts, ignore_index=True) if parts else df.iloc[0:0].assign(event="", _rank=0)
@@ -122,6 +128,7 @@ class Lineage:
     """Which change produced each (path, blob), and each blob's first producer on any path."""
 
     def __init__(self, changes: pd.DataFrame, versions: pd.DataFrame) -> None:
+        self.hollowed = hollowed_pairs(changes)
         # positions by blob, built vectorised; the changes of a blob become objects only when a chain
         # reaches it (a large history has hundreds of thousands of changes, chains touch a few thousand)
         written = changes[changes["new_blob"] != ""]
@@ -133,6 +140,10 @@ class Lineage:
         self._code = dict(zip(blobs.tolist(), range(len(blobs))))
         self._of_blob: dict[str, list[_Change]] = {}
         self.state = dict(zip(versions["blob"], versions["state"]))
+
+    def state_at(self, path: str, blob: str) -> str | None:
+        """The state of ``blob`` at ``path``: the blob's own, or ``hollowed`` in a hollowed lineage."""
+        return HOLLOWED if (path, blob) in self.hollowed else self.state.get(blob)
 
     def by_blob(self, blob: str) -> list[_Change]:
         """Every change that wrote ``blob``, at any path."""
@@ -166,7 +177,7 @@ class Lineage:
         """(producing sha, path, blob) of the newest healthy version in this lineage, or None."""
         while hops > 0:
             hops -= 1
-            if self.state.get(blob) == HEALTHY:
+            if self.state_at(path, blob) == HEALTHY:
                 ch = self.producer(path, blob, before)
                 return (ch.sha if ch else "", path, blob)
             ch = self.producer(path, blob, before)
@@ -183,6 +194,16 @@ class Lineage:
                 continue
             path, blob, before = ch.old_path, ch.old_blob, ch.order - 1
         return None
+
+
+def hollowed_pairs(changes: pd.DataFrame) -> set[tuple[str, str]]:
+    """The (path, blob) versions a scan found hollowed, from the changes' ``hollowed_before`` /
+    ``hollowed_after`` columns (empty when the table has none)."""
+    if "hollowed_after" not in changes:
+        return set()
+    a = changes[changes["hollowed_after"].astype(bool)]
+    b = changes[changes["hollowed_before"].astype(bool)]
+    return set(zip(a["path"], a["new_blob"])) | set(zip(b["old_path"], b["old_blob"]))
 
 
 def damage_chains(tree_states: pd.DataFrame, changes: pd.DataFrame, versions: pd.DataFrame,
@@ -223,7 +244,7 @@ def damage_chains(tree_states: pd.DataFrame, changes: pd.DataFrame, versions: pd
                     else:
                         last_good = lineage.last_healthy(src.path, src.new_blob, src.order)
                 break
-            before_state = lineage.state.get(ch.old_blob)
+            before_state = lineage.state_at(ch.old_path, ch.old_blob)
             if before_state == HEALTHY:
                 complete = True
                 prod = lineage.producer(ch.old_path, ch.old_blob, ch.order - 1)

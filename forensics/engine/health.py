@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from forensics.errors import BadPattern
+from forensics.engine.content import NO_CONTENT, measure_content
 from forensics.engine.error_kinds import TOO_LARGE_KIND, UNREADABLE_KIND, dialect_only, error_kind  # noqa: F401 (re-exported)
 from forensics.engine.limits import MAX_VERSION_BYTES, TooLarge
 from forensics.engine.markers import MarkerPattern, compile_marker
@@ -67,6 +68,13 @@ class VersionHealth(NamedTuple):
     state: str
     error_kind: str             # forensics.engine.error_kinds: "" when it compiles
     dialect_only: bool          # fails only as Python 2 / newer-Python code (see error_kinds.dialect_only)
+    # code content (forensics.engine.content): how much real code the version holds
+    code_lines: int             # lines neither blank nor a comment
+    statements: int             # source lines that carry bytecode (-1 when it does not compile)
+    definitions: int            # functions and classes (code objects; a line count when it does not compile)
+    commented_code: int         # comment lines whose text after the comment prefix looks like code
+    comment_prefix: str         # the most frequent distinctive prefix of those lines ("#~", "# FIXME:"), or ""
+    comment_prefix_lines: int   # lines of commented code carrying ``comment_prefix``
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,8 @@ class HealthRules:
     markers: tuple[str, ...] = DEFAULT_MARKERS
     backup_patterns: tuple[str, ...] = DEFAULT_BACKUP_PATTERNS
     check_compile: bool = True     # False: the markers-only timeline (compiles is then not judged)
+    python: str | None = None      # another interpreter judges (--python; forensics.engine.external_python)
+    interpreter: str = INTERPRETER  # the judging interpreter, as recorded ("CPython 3.12.1")
     _compiled: tuple[MarkerPattern, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,7 +97,7 @@ class HealthRules:
 
     def fingerprint(self) -> str:
         """What a cached judgment depends on: the marker patterns, the interpreter, compile or not."""
-        return rules_fingerprint(self.markers) + ("" if self.check_compile else "-nocompile")
+        return rules_fingerprint(self.markers, self.interpreter) + ("" if self.check_compile else "-nocompile")
 
     def is_backup(self, path: str) -> bool:
         return is_backup_path(path, self.backup_patterns)
@@ -96,8 +106,9 @@ class HealthRules:
         return judge(data, self.compiled_markers, self.check_compile)
 
 
-def rules_fingerprint(markers: tuple[str, ...]) -> str:
-    payload = json.dumps({"markers": list(markers), "interpreter": INTERPRETER, "schema": 2})  # 2: error_kind
+def rules_fingerprint(markers: tuple[str, ...], interpreter: str = INTERPRETER) -> str:
+    # schema 2: error_kind; 3: code content (forensics.engine.content)
+    payload = json.dumps({"markers": list(markers), "interpreter": interpreter, "schema": 3})
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -235,35 +246,50 @@ def _count_test_defs(body: list[ast.stmt]) -> int:
 
 def _too_large(error_class: str, size: int, message: str) -> VersionHealth:
     """A version not judged for its size (:mod:`forensics.engine.limits`): unreadable, never broken."""
-    return VersionHealth(False, size, 0, 0, False, error_class, message, 0, 0, UNREADABLE, TOO_LARGE_KIND, False)
+    return VersionHealth(False, size, 0, 0, False, error_class, message, 0, 0, UNREADABLE, TOO_LARGE_KIND, False,
+                         *NO_CONTENT)
 
 
-def judge(data: bytes | None, patterns: tuple[MarkerPattern, ...], check_compile: bool = True) -> VersionHealth:
+def judge(data: bytes | None, patterns: tuple[MarkerPattern, ...], check_compile: bool = True,
+          compiler=None) -> VersionHealth:
     """Judge one version's bytes; ``None`` (object missing) gives an unreadable row. Without
     ``check_compile`` (the markers-only timeline) nothing is compiled: ``compiles`` is reported True,
-    ``error_class`` is ``NotChecked`` and tests are counted by the line fallback."""
+    ``error_class`` is ``NotChecked`` and tests are counted by the line fallback. ``compiler`` (an
+    :class:`forensics.engine.external_python.ExternalCompiler`) compiles with another interpreter."""
     if data is None:
         return VersionHealth(False, 0, 0, 0, False, "MissingObject", "object not in repository", 0, 0, UNREADABLE,
-                             UNREADABLE_KIND, False)
+                             UNREADABLE_KIND, False, *NO_CONTENT)
     if isinstance(data, TooLarge) or len(data) > MAX_VERSION_BYTES:
         size = data.size if isinstance(data, TooLarge) else len(data)
         return _too_large("TooLarge", size, f"{size} bytes: over the per-version limit of {MAX_VERSION_BYTES} bytes")
+    if check_compile and compiler is not None:
+        compiles, err_class, err_msg, err_line, tests, statements, definitions = compiler.compile(data)
+        if not compiles:
+            tests = len(_FALLBACK_TEST.findall(data)) if (b"def test" in data or b"def\ttest" in data) else 0
+        content = measure_content(data, None)
+        content = (content[0], statements, definitions if compiles else content[2], *content[3:])
+        return _judged(data, patterns, compiles, err_class, err_msg, err_line, tests, content)
     if check_compile:
         compiles, err_class, err_msg, err_line, code = compile_check(data)
         if err_class == "MemoryError":
             return _too_large("MemoryError", len(data), "compiling it ran out of memory")
     else:
         compiles, err_class, err_msg, err_line, code = True, "NotChecked", "", 0, None
+    return _judged(data, patterns, compiles, err_class, err_msg, err_line, count_tests(data, code),
+                   measure_content(data, code))
+
+
+def _judged(data: bytes, patterns: tuple[MarkerPattern, ...], compiles: bool, err_class: str, err_msg: str,
+            err_line: int, tests: int, content: tuple) -> VersionHealth:
+    """A readable version's row, once compiled (here or by another interpreter): markers, error kind."""
     if data.isascii() and b"\0" not in data and not any(p.search_ascii(data) for p in patterns):
         # ASCII bytes read the same as their text: no marker can match, and nothing need be decoded
         markers, first = 0, 0
     else:
-        text = _decode(data, compiles)
-        markers, first = count_markers(text, patterns, compiles)
-    tests = count_tests(data, code)
+        markers, first = count_markers(_decode(data, compiles), patterns, compiles)
     kind = error_kind(err_class, err_msg, err_line, data) if not compiles else ""
     return VersionHealth(True, len(data), markers, first, compiles, err_class, err_msg[:300], err_line,
-                         tests, state_of(markers, compiles), kind, bool(kind) and dialect_only(kind, data))
+                         tests, state_of(markers, compiles), kind, bool(kind) and dialect_only(kind, data), *content)
 
 
 def is_backup_path(path: str, patterns: tuple[str, ...] = DEFAULT_BACKUP_PATTERNS) -> bool:

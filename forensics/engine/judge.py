@@ -28,6 +28,7 @@ _worker_reader: BlobReader | None = None
 
 
 _worker_compile = True
+_worker_compiler = None     # an ExternalCompiler when another interpreter judges (--python)
 
 
 _PR_SET_PDEATHSIG = 1
@@ -53,21 +54,27 @@ def die_with_parent(parent: int) -> None:
         threading.Thread(target=watch, daemon=True).start()
 
 
-def _init_worker(patterns: tuple[MarkerPattern, ...], check_compile: bool, repo: Repository, parent: int) -> None:
+def _init_worker(patterns: tuple[MarkerPattern, ...], check_compile: bool, repo: Repository, parent: int,
+                 python: str | None = None) -> None:
     """Each worker keeps one long-lived ``cat-file --batch`` of its own, so reading is parallel too.
     The marker patterns arrive translated (see :mod:`forensics.engine.markers`). A worker dies with
     the scan, and leaves Ctrl-C to it (the scan then ends its workers at once)."""
-    global _worker_patterns, _worker_reader, _worker_compile
+    global _worker_patterns, _worker_reader, _worker_compile, _worker_compiler
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_patterns = patterns
     _worker_compile = check_compile
     _worker_reader = repo.blob_reader()
+    if python and check_compile:
+        from forensics.engine.external_python import ExternalCompiler
+
+        _worker_compiler = ExternalCompiler(python)
 
 
 def _judge_shas(shas: list[str]) -> list[tuple]:
     assert _worker_reader is not None
-    return [(sha, *judge(data, _worker_patterns, _worker_compile)) for sha, data in _worker_reader.read_many(shas)]
+    return [(sha, *judge(data, _worker_patterns, _worker_compile, _worker_compiler))
+            for sha, data in _worker_reader.read_many(shas)]
 
 
 def _chunks(items: Iterator[tuple[str, bytes | None]]) -> Iterator[list[tuple[str, bytes | None]]]:
@@ -91,7 +98,9 @@ class JudgePool:
     """Judges blobs while they are discovered: ``add`` them as the history streams in, ``finish``
     for the ``versions`` table (columns VERSION_COLUMNS: ``blob``, ``readable``, ``size``,
     ``markers``, ``first_marker_line``, ``compiles``, ``error_class``, ``error_message``,
-    ``error_line``, ``tests``, ``state``, ``error_kind``, ``dialect_only``, ``interpreter``). Each worker process reads its share
+    ``error_line``, ``tests``, ``state``, ``error_kind``, ``dialect_only``, the content measures ``code_lines``,
+    ``statements``, ``definitions``, ``commented_code``, ``comment_prefix``, ``comment_prefix_lines``
+    (:mod:`forensics.engine.content`), ``interpreter``). Each worker process reads its share
     through its own long-lived ``git cat-file --batch``; at most ``2 * jobs`` chunks are in flight,
     so memory stays bounded whatever the number of versions. With one job, everything is judged in
     ``finish``, in this process, through one reader."""
@@ -110,7 +119,8 @@ class JudgePool:
 
     def _start(self) -> None:
         self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker,
-                                        initargs=(self.rules.compiled_markers, self.rules.check_compile, self.repo, os.getpid()))
+                                        initargs=(self.rules.compiled_markers, self.rules.check_compile, self.repo,
+                                                  os.getpid(), self.rules.python))
 
     def add(self, blobs: Iterable[str]) -> None:
         for b in blobs:
@@ -148,11 +158,20 @@ class JudgePool:
         try:
             if self.pool is None:
                 patterns, check = self.rules.compiled_markers, self.rules.check_compile
-                with self.repo.blob_reader() as reader:
-                    for chunk in _chunks(reader.read_many(self.buffer)):
-                        self.rows.extend((sha, *judge(data, patterns, check)) for sha, data in chunk)
-                        if self.progress:
-                            self.progress(len(chunk))
+                compiler = None
+                if self.rules.python and check:
+                    from forensics.engine.external_python import ExternalCompiler
+
+                    compiler = ExternalCompiler(self.rules.python)
+                try:
+                    with self.repo.blob_reader() as reader:
+                        for chunk in _chunks(reader.read_many(self.buffer)):
+                            self.rows.extend((sha, *judge(data, patterns, check, compiler)) for sha, data in chunk)
+                            if self.progress:
+                                self.progress(len(chunk))
+                finally:
+                    if compiler is not None:
+                        compiler.close()
             else:
                 if self.buffer:
                     self._submit()
@@ -164,9 +183,11 @@ class JudgePool:
         if self.pool is not None:
             self.pool.shutdown()
         df = pd.DataFrame(self.rows, columns=VERSION_COLUMNS[:-1])
-        df["interpreter"] = INTERPRETER
+        df["interpreter"] = self.rules.interpreter
         return df.astype({"blob": object, "readable": bool, "size": "int64", "markers": "int64",
                           "first_marker_line": "int64", "compiles": bool, "error_class": object,
                           "error_message": object, "error_line": "int64", "tests": "int64", "state": object,
-                          "error_kind": object, "dialect_only": bool, "interpreter": object})
+                          "error_kind": object, "dialect_only": bool, "code_lines": "int64",
+                          "statements": "int64", "definitions": "int64", "commented_code": "int64",
+                          "comment_prefix": object, "comment_prefix_lines": "int64", "interpreter": object})
 

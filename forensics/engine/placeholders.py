@@ -24,7 +24,7 @@ import pandas as pd
 
 from forensics.engine.events import derive_events
 from forensics.engine.rewrites import token_texts
-from forensics.engine.states import HEALTHY, LEGACY, PLACEHOLDER
+from forensics.engine.states import HEALTHY, HOLLOWED, LEGACY, PLACEHOLDER
 
 _MEMO: dict[tuple[str, str], int] = {}   # (probe-set key, blob) -> placeholder lines
 
@@ -199,8 +199,9 @@ def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = 
     versions.loc[hit, "state"] = PLACEHOLDER
     events = derive_events(result.changes, versions, result.commits)
     tree = _with_health(result.tree[["path", "blob", "mode", "is_backup"]], versions)
-    was_legacy = dict(zip(result.tree["path"], result.tree["state"] == LEGACY))  # a lineage's state: kept
-    tree["state"] = tree["state"].mask(tree["path"].map(was_legacy).fillna(False).astype(bool), LEGACY)
+    lineage_state = result.tree.loc[result.tree["state"].isin([LEGACY, HOLLOWED]), ["path", "state"]]
+    kept = dict(zip(lineage_state["path"], lineage_state["state"]))  # a lineage's state (legacy, hollowed): kept
+    tree["state"] = tree["path"].map(kept).fillna(tree["state"]).astype(object)
     manifest = dict(result.manifest, placeholder_patterns=[p.pattern for p in dict.fromkeys(probes)],
                     placeholder_versions=int(hit.sum()), events=int(len(events)))
     subjects = tree[~tree["is_backup"]]

@@ -20,10 +20,13 @@ from forensics.engine.git import Repository, display_path
 from forensics.engine.health import INTERPRETER
 from forensics.engine.history import History, PathScope, read_history
 from forensics.engine.judge import VERSION_COLUMNS, JudgePool, default_jobs
+from forensics.engine.commentouts import apply_prefixes, mine_prefixes
+from forensics.engine.declared_python import read_declared_python
+from forensics.engine.hollowing import HollowedLineages, hollowed_lineages
 from forensics.engine.legacy import LegacyLineages, legacy_lineages
 from forensics.engine.progress import progress_bar
 from forensics.engine.settings import Settings, load_settings
-from forensics.engine.states import DAMAGED_STATES, LEGACY
+from forensics.engine.states import DAMAGED_STATES, HOLLOWED, LEGACY
 from forensics.engine.view import view_of
 from forensics.errors import ForensicsError
 
@@ -143,6 +146,8 @@ class ScanOptions:
     """Open a repository owned by another user (see :meth:`Repository.open`)."""
     repo_config: bool = True
     """False: ignore the analysed repository's ``[tool.forensics]`` table."""
+    python: str | None = None
+    """Judge with the interpreter at this path instead of the running one (``--python``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", _as_tuple(self.paths))
@@ -157,7 +162,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
          jobs: int | None = None, include_backups: bool | None = None, bulk_threshold: int | None = None,
          since: str | None = None, progress: bool = True, check_compile: bool = True,
          strict: bool | None = None, trust_repo: bool = False, repo_config: bool = True,
-         options: ScanOptions | None = None) -> ScanResult:
+         python: str | None = None, options: ScanOptions | None = None) -> ScanResult:
     """Scan history up to ``rev``; reuse a cached scan of the same repository, revision and settings.
 
     The options (see :class:`ScanOptions`) come as keywords or as ``options``, not both.
@@ -172,7 +177,7 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     given = ScanOptions(paths=paths, markers=markers, config=config, cache=cache, jobs=jobs,
                         include_backups=include_backups, bulk_threshold=bulk_threshold, since=since,
                         progress=progress, check_compile=check_compile, strict=strict, trust_repo=trust_repo,
-                        repo_config=repo_config)
+                        repo_config=repo_config, python=python)
     if options is not None and given != _DEFAULT_OPTIONS:
         raise TypeError("scan(): give the options as keywords or as options=ScanOptions(...), not both")
     ctx = _open(repo, rev, options or given)
@@ -183,11 +188,11 @@ def scan(repo: str | os.PathLike[str] | Repository, rev: str = "HEAD", *, paths:
     walk = _walk_and_judge(ctx, base)
     versions = _versions_wanted(ctx, walk)
     derived = _derive(ctx, walk, versions, base)
-    manifest = _manifest(ctx, walk, versions, derived, base)
+    manifest = _manifest(ctx, walk, derived.versions, derived, base)
     _store(ctx, walk, derived, manifest, base)
     manifest["seconds_total"] = round(time.perf_counter() - ctx.started, 3)
     return ScanResult(ctx.repo, rev, ctx.rev_sha, ctx.settings, walk.history.commits, walk.history.changes,
-                      versions, derived.events, derived.tree, manifest)
+                      derived.versions, derived.events, derived.tree, manifest)
 
 
 @dataclass(frozen=True)
@@ -234,10 +239,16 @@ class _Walk:
 
 @dataclass(frozen=True)
 class _Derived:
-    """The scan's ``events`` and ``tree`` (each file in scope at the revision with its health)."""
+    """The scan's ``events`` and ``tree`` (each file in scope at the revision with its health), its
+    ``versions`` (mined comment prefixes counted as markers), the ``comment_prefixes`` mined
+    (:class:`forensics.engine.commentouts.MinedPrefix`) and the ``hollowing`` commits
+    (:class:`forensics.engine.hollowing.HollowingCommit`)."""
 
     events: pd.DataFrame
     tree: pd.DataFrame
+    versions: pd.DataFrame
+    comment_prefixes: list
+    hollowing: list
 
 
 def _open(repo: str | os.PathLike[str] | Repository, rev: str, options: ScanOptions) -> _Context:
@@ -249,7 +260,7 @@ def _open(repo: str | os.PathLike[str] | Repository, rev: str, options: ScanOpti
     settings = load_settings(repository, rev_sha, o.config, paths=o.paths, markers=o.markers,
                              include_backups=o.include_backups, bulk_threshold=o.bulk_threshold, since=o.since,
                              check_compile=None if o.check_compile else False, strict=o.strict or None,
-                             repo_config=o.repo_config)
+                             repo_config=o.repo_config, python=o.python)
     store = None if o.cache is False else ScanCache(default_root() if o.cache in (None, True) else o.cache,
                                                     repository.common_dir)
     return _Context(repository, rev, rev_sha, settings, options, store, started)
@@ -266,6 +277,7 @@ def _cached_result(ctx: _Context) -> ScanResult | None:
     versions = ctx.store.load_versions(ctx.fingerprint)
     if versions is None:
         return None
+    versions = apply_prefixes(versions, [m["prefix"] for m in hit.manifest.get("comment_prefixes", [])])
     meta = dict(hit.manifest, from_cache=True, repo_settings=ctx.repo_settings,
                 seconds_total=round(time.perf_counter() - ctx.started, 3), partial_clone=ctx.repo.is_partial)
     t = hit.tables
@@ -375,18 +387,23 @@ def _derive(ctx: _Context, walk: _Walk, versions: pd.DataFrame, base: CachedScan
     returns the events and the tree."""
     t = time.perf_counter()
     history = walk.history
+    mined = mine_prefixes(history.changes, versions, ctx.settings.rules.compiled_markers)
+    versions = apply_prefixes(versions, [m.prefix for m in mined])
     legacy = legacy_lineages(history.changes, versions, strict=ctx.settings.strict)
     history.changes["legacy_before"] = legacy.before
     history.changes["legacy_after"] = legacy.after
+    hollow = hollowed_lineages(history.changes, versions)
+    history.changes["hollowed_before"] = hollow.before
+    history.changes["hollowed_after"] = hollow.after
     if base is not None:
         new_changes = history.changes[~history.changes["sha"].isin(base.commit_shas)]
         events = pd.concat([base.tables["events"], derive_events(new_changes, versions, history.commits)],
                            ignore_index=True)
     else:
         events = derive_events(history.changes, versions, history.commits)
-    tree = _with_health(walk.tree_rows, versions, legacy)
+    tree = _with_health(walk.tree_rows, versions, legacy, hollow)
     walk.timings["events"] = time.perf_counter() - t
-    return _Derived(events, tree)
+    return _Derived(events, tree, versions, mined, hollow.commits)
 
 
 def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Derived,
@@ -402,7 +419,7 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "settings": ctx.settings.as_dict(),
         "settings_key": ctx.key,
         "rules_fingerprint": ctx.fingerprint,
-        "interpreter": INTERPRETER,
+        "interpreter": ctx.settings.rules.interpreter,
         "jobs": ctx.options.jobs or default_jobs(),
         "shallow": repo.is_shallow,
         "partial_clone": repo.is_partial,
@@ -418,6 +435,10 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "paths_in_scope": int(len(subjects)),
         "damaged_now": int(subjects["state"].isin(DAMAGED_STATES).sum()),
         "legacy_now": int((subjects["state"] == LEGACY).sum()),
+        "hollowed_now": int((subjects["state"] == HOLLOWED).sum()),
+        "declared_python": _declared_python(repo, ctx.rev_sha, ctx.settings.rules.interpreter),
+        "comment_prefixes": [m.as_dict() for m in derived.comment_prefixes],
+        "hollowing_commits": [c.as_dict() for c in derived.hollowing],
         "strict": ctx.settings.strict,
         "timings": {k: round(v, 3) for k, v in walk.timings.items()},
         "from_cache": False,
@@ -426,6 +447,17 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "cache_problem": None,
         "history_view": view_of(repo, history.git_warnings, history.corrupt_commits),
     }
+
+
+def _declared_python(repo: Repository, rev_sha: str, interpreter: str) -> dict[str, Any]:
+    """Which Python the repository declares at the revision, against the judging ``interpreter``
+    ("CPython 3.11.7"; see :mod:`forensics.engine.declared_python`)."""
+    def read(blobs: list[str]) -> dict[str, bytes | None]:
+        with repo.blob_reader() as reader:
+            return dict(reader.read_many(blobs))
+
+    tree = [(mode, blob, display_path(path)) for mode, blob, path in repo.tree(rev_sha)]
+    return read_declared_python(tree, read, interpreter.rsplit(" ", 1)[-1])
 
 
 def _store(ctx: _Context, walk: _Walk, derived: _Derived, manifest: dict[str, Any], base: CachedScan | None) -> None:
@@ -456,12 +488,17 @@ def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.Dat
     return df
 
 
-def _with_health(tree: pd.DataFrame, versions: pd.DataFrame, legacy: LegacyLineages | None = None) -> pd.DataFrame:
-    """``tree`` with each version's health; a version ``legacy`` in its lineage (``legacy``) is in state legacy."""
+def _with_health(tree: pd.DataFrame, versions: pd.DataFrame, legacy: LegacyLineages | None = None,
+                 hollow: HollowedLineages | None = None) -> pd.DataFrame:
+    """``tree`` with each version's health; a version ``legacy`` in its lineage (``legacy``) is in state
+    legacy, one hollowed in its lineage (``hollow``) in state hollowed."""
     v = versions[["blob", "state", "markers", "compiles", "tests", "error_kind"]]
     out = tree.merge(v, on="blob", how="left")
     out["path"] = out["path"].astype(object)
     if legacy is not None and legacy.candidates:
         is_legacy = [legacy.is_legacy(p, b) for p, b in zip(out["path"], out["blob"])]
         out["state"] = out["state"].mask(pd.Series(is_legacy, index=out.index, dtype=bool), LEGACY)
+    if hollow is not None and hollow.hollowed:
+        is_hollow = [hollow.is_hollowed(p, b) for p, b in zip(out["path"], out["blob"])]
+        out["state"] = out["state"].mask(pd.Series(is_hollow, index=out.index, dtype=bool), HOLLOWED)
     return out[TREE_COLUMNS].sort_values("path", kind="stable").reset_index(drop=True)

@@ -33,7 +33,7 @@ from forensics.engine.pathspec import Pathspec
 
 DEFAULT_PATHS: tuple[str, ...] = ("*.py",)
 DEFAULT_BULK_THRESHOLD = 50
-SCHEMA_VERSION = 2   # 2: date columns, error kinds, legacy
+SCHEMA_VERSION = 3   # 2: date columns, error kinds, legacy; 3: code content, hollowed lineages
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,15 @@ class Settings:
     since: str | None = None
     check_compile: bool = True
     strict: bool = False     # no version is legacy: other dialects' code counts as broken
+    python: str | None = None    # another interpreter judges (--python PATH, absolute)
+    python_label: str = ""       # what it said it is ("CPython 3.12.1"), part of the cache keys
     sources: tuple[str, ...] = field(default=("defaults",), compare=False)
     repo_settings: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def rules(self) -> HealthRules:
-        return HealthRules(markers=self.markers, backup_patterns=self.backup_patterns, check_compile=self.check_compile)
+        return HealthRules(markers=self.markers, backup_patterns=self.backup_patterns, check_compile=self.check_compile,
+                           python=self.python, interpreter=self.python_label or INTERPRETER)
 
     @property
     def pathspec(self) -> Pathspec:
@@ -60,7 +63,7 @@ class Settings:
     def scan_key(self) -> str:
         """Hash of what a scan's tables depend on (bulk_threshold is applied at query time)."""
         d = {k: v for k, v in asdict(self).items() if k not in ("bulk_threshold", "sources", "repo_settings")}
-        d.update(interpreter=INTERPRETER, schema=SCHEMA_VERSION)
+        d.update(interpreter=self.python_label or INTERPRETER, schema=SCHEMA_VERSION)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict[str, Any]:
@@ -200,6 +203,10 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
         except UnicodeDecodeError as exc:
             raise BadConfig(config, f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
         settings = _apply(settings, _from_toml(text, config, tool_table=False), config)
+    if overrides.get("python"):   # another interpreter judges: it must answer now (exit 2 otherwise)
+        from forensics.engine.external_python import interpreter_label
+
+        overrides["python"], overrides["python_label"] = interpreter_label(str(overrides["python"]))
     given = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
     if given:
         settings = replace(settings, sources=settings.sources + ("command line",), **given)

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from forensics.analyses.error_kinds import error_kind_breakdown
-from forensics.engine.states import DAMAGED_STATES, LEGACY
+from forensics.engine.declared_python import declared_python_line
+from forensics.engine.states import DAMAGED_STATES, HOLLOWED, LEGACY
 from forensics.report.display import Table, esc, heading, html_list, plural, with_show_command
 from forensics.report.parameters import Parameters
 
@@ -64,7 +65,8 @@ class IncidentReport:
         meta = (f"{esc(h['repo'])} at {esc(h['rev'])} (<code title=\"{esc(h['rev_sha'])}\">{esc(h['rev_sha'][:12])}</code>)"
                 f" · generated {self.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')} by forensics {esc(__version__)}"
                 f" · analysed with {esc(h['interpreter'] or platform.python_implementation())}"
-                f" · report run on Python {esc(platform.python_version())}")
+                + (f" · <strong>declared Python:</strong> {esc(h['declared_python'])}" if h.get("declared_python") else "")
+                + f" · report run on Python {esc(platform.python_version())}")
         links = [f'<a href="{esc(Path(self.files[name]).name)}">{esc(Path(self.files[name]).name)}</a> ({esc(what)})'
                  for name, what in CSV_FILES if name in self.files]
         toc = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in SECTIONS
@@ -203,6 +205,8 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
     return {
         "repo": result.repo.path, "rev": result.rev, "rev_sha": result.rev_sha,
         "interpreter": result.manifest.get("interpreter", ""),
+        "declared_python": declared_python_line(result.manifest.get("declared_python")),
+        "hollowed_now": int((subj["state"] == HOLLOWED).sum()),
         "paths_in_scope": int(len(subj)),
         "damaged_now": int(subj["state"].isin(DAMAGED_STATES).sum()),
         "marked_now": int((subj["markers"] > 0).sum()),

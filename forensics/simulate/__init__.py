@@ -20,7 +20,7 @@ from forensics.simulate.fastimport import FastImport
 from forensics.simulate.incident import Incident
 from forensics.simulate.model import AUTHORS, NOT_DAMAGED, Model, Version, is_subject
 
-TRUTH_SCHEMA = 2   # 2: the demo's `ci` section
+TRUTH_SCHEMA = 3   # 2: the demo's `ci` section; 3: damage that compiles (realistic)
 PRESETS: tuple[str, ...] = ("demo", "realistic", "legacy")
 
 

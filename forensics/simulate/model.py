@@ -49,6 +49,10 @@ def _events(kind: str, old: "Version | None", new: "Version | None") -> tuple[st
         out.append("marked")
     if old.markers > 0 and new.markers == 0:
         out.append("unmarked")
+    if new.state == "hollowed" and old.state != "hollowed":    # the code went (realistic_compiles)
+        out.append("hollowed")
+    if old.state == "hollowed" and new.state == "healthy":     # the code came back
+        out.append("healed")
     return tuple(out)
 
 

@@ -45,6 +45,7 @@ from forensics.simulate.content import RawFile, SrcModule
 from forensics.simulate import realistic_background as background
 from forensics.simulate.model import AUTHORS, Model
 from forensics.simulate.realistic_ci import ci_files
+from forensics.simulate.realistic_compiles import add_compiling_damage
 from forensics.simulate.realistic_content import (BULK_WS_SCRIPT, CODE, FIXER_SCRIPT, MASKED, MIGRATE_SCRIPT,
                                                   PYPROJECT, SURFACED, UNIFIED_RUNNER, WRAP_SCRIPT, GenModule,
                                                   RealTest, script_text)
@@ -227,6 +228,7 @@ class Realistic:
             if order < n_story and self.m.now - when > timedelta(hours=3):
                 raise AssertionError(f"the story runs {self.m.now - when} late: too much noise before {when}")
             fn()
+        add_compiling_damage(self)
         self.m.realistic = {**self.story, "pre": self.pre, "post": self.post}  # type: ignore[attr-defined]
         return self.m
 

@@ -45,6 +45,8 @@ rules). ``truth.json`` holds the demo's sections (``events``, ``states`` at ever
   tests``, or ``unknown`` (a custom runner script).
 - ``scripts``: script-like files (``fix_*``, ``check_*``, ``validate_*``, ``run_*``) at HEAD.
 - ``bulk_commits``: count of commits with 50 or more changed paths.
+- ``hollowed_paths``, ``commentout_paths``, ``decoys``, ``hollowing_commit``, ``commentout_prefix``:
+  damage that compiles and the honest work beside it (:mod:`forensics.simulate.realistic_compiles`).
 - ``windows_path``: ``{sha, script, as_written}``: a bulk commit (damaging nothing) whose message names an
   existing script the Windows way (backslashes for slashes); a table must show it unmangled.
 """
@@ -57,9 +59,10 @@ from typing import Any
 
 from forensics.simulate.model import AUTHORS, Model, is_subject
 from forensics.simulate.realistic_ci import PYTHON_FILES, TESTPATHS
+from forensics.simulate.realistic_compiles import compiles_truth
 from forensics.simulate.realistic_content import CODE, PLACEHOLDERS, SURFACED, RealTest
 
-DAMAGING = ("broke", "marked", "added_damaged")
+DAMAGING = ("broke", "marked", "added_damaged", "hollowed")
 # what the fixer does to one line (realistic_content.RealTest._fixed), compounded on commented lines
 FIXER_REWRITES = [
     {"kind": "prefix", "after": "# REMOVED_SYNTAX_ERROR: "},
@@ -360,4 +363,5 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
                          "as_written": story["windows_path"]["script"].replace("/", "\\")},
         "sets": {"wave_missed": story["wave"]["missed"], "wave_overreach": story["wave"]["overreach"],
                  "pinned": story["pinned"]},
+        **compiles_truth(model, shas),
     }

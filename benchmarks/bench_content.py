@@ -1,0 +1,65 @@
+"""What the code content measure (issue 21) adds to a cold scan, side by side in one run.
+
+For each repository, cold scans (no cache) alternate between the scan as it is and the same scan with
+the content measure replaced by its constant "not measured" row (``forensics.engine.content.NO_CONTENT``),
+``--rounds`` times each; the median wall time of each and the difference are written to
+``benchmarks/CONTENT.md``. The judging workers are forked from this process, so they see the same
+replacement. Nothing here asserts a time: it measures.
+
+    .venv/bin/python benchmarks/bench_content.py REPO[@REV] ... [--rounds 3] [--jobs N]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from forensics.engine import content, health
+from forensics.engine.scan import scan
+
+
+def _cold(repo: str, rev: str, jobs: int | None) -> tuple[float, dict]:
+    started = time.perf_counter()
+    result = scan(repo, rev, cache=False, progress=False, jobs=jobs)
+    return time.perf_counter() - started, result.manifest
+
+
+def _without_content(data: bytes, code) -> tuple:
+    return content.NO_CONTENT
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("repos", nargs="+", help="REPO or REPO@REV")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--out", default=str(Path(__file__).with_name("CONTENT.md")))
+    args = ap.parse_args()
+    measured = health.measure_content
+    rows = []
+    for spec in args.repos:
+        repo, _, rev = spec.partition("@")
+        rev = rev or "HEAD"
+        with_times, without_times, manifest = [], [], {}
+        for _ in range(args.rounds):
+            health.measure_content = _without_content
+            try:
+                without_times.append(_cold(repo, rev, args.jobs)[0])
+            finally:
+                health.measure_content = measured
+            seconds, manifest = _cold(repo, rev, args.jobs)
+            with_times.append(seconds)
+        a, b = statistics.median(without_times), statistics.median(with_times)
+        rows.append((spec, manifest.get("commits", 0), manifest.get("versions", 0), a, b))
+        print(f"{spec}: without {a:.2f} s, with {b:.2f} s, +{100 * (b - a) / a:.1f}%", flush=True)
+    lines = ["# Code content measure: cost on a cold scan", "",
+             f"Median of {args.rounds} cold scans each, alternating, same process (`benchmarks/bench_content.py`).", "",
+             "| repository | commits | versions | without content (s) | with content (s) | added |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {spec} | {c} | {v} | {a:.2f} | {b:.2f} | {100 * (b - a) / a:+.1f}% |" for spec, c, v, a, b in rows]
+    Path(args.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
