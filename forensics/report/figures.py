@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from forensics.engine.states import EVENT_KINDS
+from forensics.analyses.timeline import COUNT_KINDS as EVENT_KINDS   # masking is a kind of its own here
 
 TOP_K = 10
 MAX_BINS = 300          # bars stay >= 2 px wide in a 1,400 px window
@@ -29,7 +29,7 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999"}
 EVENT_COLOURS = {"broke": OKABE_ITO["vermillion"], "marked": OKABE_ITO["orange"],
                  "added_damaged": OKABE_ITO["purple"], "deleted_damaged": OKABE_ITO["grey"],
-                 "healed": OKABE_ITO["blue"], "unmarked": OKABE_ITO["sky"]}
+                 "healed": OKABE_ITO["blue"], "unmarked": OKABE_ITO["sky"], "masked": OKABE_ITO["yellow"]}
 CONFIDENCE_COLOURS = {"high": OKABE_ITO["blue"], "medium": OKABE_ITO["sky"], "low": OKABE_ITO["orange"],
                       "none": OKABE_ITO["grey"]}
 SEQUENTIAL = "Cividis"  # colour-blind safe, monotone in lightness

@@ -21,7 +21,7 @@ from forensics.engine.scan import ScanResult, scan
 from forensics.engine.tiers import DEFAULT_TIERS, Tier
 from forensics.report.figures import (blast_treemap, census_over_time_figure, damaged_over_time_figure,
                                       event_heatmap, timeline_figure, touched_vs_damaged_figure)
-from forensics.engine.states import EVENT_KINDS
+from forensics.analyses.timeline import COUNT_KINDS, event_counts
 from forensics.report.display import Table, with_show_command
 from forensics.report.tables import write_csv
 
@@ -147,8 +147,8 @@ def timeline_from_events(events: pd.DataFrame, commits: pd.DataFrame) -> pd.Data
     """Per commit with events: sha, committed_at, author, subject and one count column per event kind
     (the shape of ``forensics.analyses.timeline``, for any subset of the events)."""
     if not len(events):
-        return pd.DataFrame(columns=["sha", "committed_at", "author", "subject", *EVENT_KINDS])
-    counts = pd.crosstab(events["sha"], events["event"].astype(str)).reindex(columns=list(EVENT_KINDS), fill_value=0)
+        return pd.DataFrame(columns=["sha", "committed_at", "author", "subject", *COUNT_KINDS])
+    counts = event_counts(events)
     info = commits.set_index("sha")[["committed_at", "author", "subject"]]
     return info.join(counts, how="inner").reset_index().rename(columns={"index": "sha"}).sort_values("committed_at")
 
@@ -174,6 +174,9 @@ def path_chain(result: ScanResult, path: str, whole: bool = False) -> pd.DataFra
         raise ForensicsError(f"no events for {path!r}, and it is not a path in scope at {result.rev}")
     rows = rows.sort_values("order")
     subjects = result.commits.set_index("sha")["subject"]
+    from forensics.analyses.timeline import counted_kind
+
+    rows = rows.assign(event=counted_kind(rows))        # masking is shown as masking, never as healing
     out = rows.assign(subject=rows["sha"].map(subjects))[["committed_at", "sha", "author", "subject", "path", "event",
                                                           "state_before", "state_after"]]
     return with_show_command(out).reset_index(drop=True)
