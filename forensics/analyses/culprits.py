@@ -189,7 +189,7 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
     run_links = _link_backup_runs(result, main, runs, members, backup_minutes)
     scr = link_scripts(result, main, members, index, run_links, max_scripts)
     if len(scr):
-        best = scr.sort_values(["score", "subject"], ascending=[False, True])
+        best = scr[scr["strength"] == "direct"].sort_values(["score", "subject"], ascending=[False, True])
         for sha, group in best.groupby("linked_to", sort=False):
             names = " ".join(group["subject"].head(max_scripts))
             main.loc[main["sha"] == sha, "scripts"] = names
@@ -206,8 +206,9 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
         out[col] = out[col].fillna(0).astype("int64")
     out["span_minutes"] = out["span_minutes"].fillna(0.0).astype(float)
     out["members"] = [m if isinstance(m, tuple) else () for m in out["members"]]
+    out["strength"] = out["strength"].where(out["kind"] != "script", out["strength"].fillna("direct"))
     for col in ("kind", "sha", "author", "subject", "scripts", "evidence", "last_sha", "linked_to",
-                "suffix_first", "suffix_last"):
+                "suffix_first", "suffix_last", "strength"):
         out[col] = out[col].fillna("").astype(object)
     for col in ("committed_at", "last_at"):
         out[col] = pd.to_datetime(out[col], utc=True)

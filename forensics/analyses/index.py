@@ -10,7 +10,7 @@ CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_ch
                    "paths_healed", "scripts", "paths_still_damaged", "evidence",
                    # beyond the contract
                    "score", "last_sha", "last_at", "commits", "span_minutes", "paths_touched", "already_damaged",
-                   "linked_to", "suffix_first", "suffix_last", "paths_masked", "paths_still_caused", "members"]
+                   "linked_to", "suffix_first", "suffix_last", "paths_masked", "paths_still_caused", "members", "strength"]
 
 
 def is_masking(event: str, state_after: object) -> bool:

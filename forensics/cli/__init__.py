@@ -344,6 +344,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hunt",
     "incidents",
     "summary",
+    "suspect",
 )
 
 
