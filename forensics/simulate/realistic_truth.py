@@ -45,6 +45,7 @@ rules). ``truth.json`` holds the demo's sections (``events``, ``states`` at ever
   tests``, or ``unknown`` (a custom runner script).
 - ``scripts``: script-like files (``fix_*``, ``check_*``, ``validate_*``, ``run_*``) at HEAD.
 - ``bulk_commits``: count of commits with 50 or more changed paths.
+- ``blamed_script``: see :mod:`forensics.simulate.realistic_blamed` (a cleared suspect, renamed in a wave).
 - ``windows_path``: ``{sha, script, as_written}``: a bulk commit (damaging nothing) whose message names an
   existing script the Windows way (backslashes for slashes); a table must show it unmangled.
 """
@@ -56,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forensics.simulate.model import AUTHORS, Model, is_subject
+from forensics.simulate.realistic_blamed import blamed_truth
 from forensics.simulate.realistic_ci import PYTHON_FILES, TESTPATHS
 from forensics.simulate.realistic_content import CODE, PLACEHOLDERS, SURFACED, RealTest
 
@@ -358,6 +360,7 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
         "bulk_commits": sum(1 for c in commits if c.paths_changed >= 50),
         "windows_path": {"sha": shas[story["windows_path"]["commit"]], "script": story["windows_path"]["script"],
                          "as_written": story["windows_path"]["script"].replace("/", "\\")},
+        **blamed_truth(story, shas),
         "sets": {"wave_missed": story["wave"]["missed"], "wave_overreach": story["wave"]["overreach"],
                  "pinned": story["pinned"]},
     }
