@@ -5,7 +5,7 @@ it look guilty; nothing it wrote damaged anything: ``forensics suspect`` must cl
 ``culprits`` must link no damage to it.
 
 Truth (``blamed_script``): ``{path, renamed_to, run, renamed_in, touched, damaged (0)}`` where
-``run`` and ``renamed_in`` are SHAs and ``touched`` counts the test files the run rewrote.
+``run`` and ``renamed_in`` are SHAs and ``touched`` counts the paths the run changed (the script and the test files).
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def blamed_script_run(sim: Any) -> None:
     ops: list[tuple] = [("put", BLAMED_PATH, RawFile(BLAMED_SCRIPT.encode()))]
     ops += [("put", p, sim.files[p].imports_rewritten()) for p in picks]
     idx = sim._commit("bob", f"Rewrite test imports across the suite (python {BLAMED_PATH})", ops, role="blamed_script")
-    sim.story["blamed_script"] = {"path": BLAMED_PATH, "renamed_to": BLAMED_RENAMED, "run": idx, "touched": len(picks)}
+    sim.story["blamed_script"] = {"path": BLAMED_PATH, "renamed_to": BLAMED_RENAMED, "run": idx, "touched": len(picks) + 1}
 
 
 def blamed_rename_ops(sim: Any, batch: int) -> list[tuple]:
