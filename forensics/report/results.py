@@ -40,6 +40,7 @@ class RootCause:
     root_causes: pd.DataFrame
     trend: pd.DataFrame
     summary: list[str] = field(default_factory=list)
+    story: object = None
     since: pd.Timestamp | None = None
     until: pd.Timestamp | None = None
 
@@ -88,7 +89,8 @@ class RootCause:
         chains = self.chains[f.paths_mask(self.chains["path"])]
         return RootCause(result=self.result, timeline=tl, culprits=self.culprits[member], chains=chains,
                          root_causes=self.root_causes[self.root_causes["root_cause"].isin(set(chains["root_cause"]))],
-                         trend=self.trend, summary=self.summary, since=self.since, until=self.until)
+                         trend=self.trend, summary=self.summary, since=self.since, until=self.until,
+                         story=self.story)
 
 
 @dataclass(frozen=True)
@@ -213,11 +215,14 @@ def analyse_root_cause(repo_or_result, rev: str = "HEAD", *, since: str | None =
     """Scan (or take a scan) and build every root-cause table."""
     result = repo_or_result if isinstance(repo_or_result, ScanResult) else scan(repo_or_result, rev, **scan_options)
     tl = build_timeline(result, bulk_threshold)
+    from forensics.analyses.incidents import build_story
+
     cul = find_culprits(result, bulk_threshold, wave_window, wave_min_damaged)
     chains = result.chains()
+    story = build_story(result, cul, wave_window=wave_window)     # the one story every view renders
     return RootCause(result=result, timeline=tl, culprits=cul, chains=chains, root_causes=root_causes(result, chains),
-                     trend=damaged_over_time(result), summary=summarize(result, cul, chains),
-                     since=_utc(since), until=_utc(until))
+                     trend=damaged_over_time(result), summary=summarize(result, cul, story=story),
+                     since=_utc(since), until=_utc(until), story=story)
 
 
 class BlastRadius:
