@@ -219,7 +219,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         began = {s: len(p) for s, p in c["starts"].items()}
         roots_still = still_roots[root]
         damagers = tuple(actor(s, roots_still.get(s, 0), damaging.get(s, 0)) for s in sorted(
-            everyone, key=lambda s: (-roots_still.get(s, 0), -damaging.get(s, 0), order_of.get(s, 0))))
+            everyone, key=lambda s: (-damaging.get(s, 0), order_of.get(s, 0))))
         # root causes ranked by today's damage they began, then by the damage episodes they began
         rc = tuple(actor(s, roots_still.get(s, 0), began.get(s, 0) or roots_still.get(s, 0)) for s in sorted(
             set(began) | set(roots_still), key=lambda s: (-roots_still.get(s, 0), -began.get(s, 0), order_of.get(s, 0))))

@@ -126,8 +126,9 @@ def episodes(model: Model) -> list[Episode]:
     return out
 
 
-def _ranked(counter: dict[int, set[str]], shas: dict[int, str]) -> list[str]:
-    return [shas[i] for i, _ in sorted(counter.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+def _ranked(counter: dict[int, set[str]], shas: dict[int, str], still: set[str] = frozenset()) -> list[str]:
+    """Commits ranked by damage still present (paths of theirs still damaged), then all-time, then oldest."""
+    return [shas[i] for i, _ in sorted(counter.items(), key=lambda kv: (-len(kv[1] & still), -len(kv[1]), kv[0]))]
 
 
 def _summarise(eps: list[Episode], own: set[int], model: Model, shas: dict[int, str],
@@ -161,7 +162,7 @@ def _summarise(eps: list[Episode], own: set[int], model: Model, shas: dict[int, 
         if ch and ch.get("last_good"):
             lost += max(0, ch["last_good"]["tests"] - ch["tests"])
     return {"first_at": _iso(min(times)) if times else "", "last_at": _iso(max(times)) if times else "",
-            "root_causes": _ranked(roots, shas), "maskers": _ranked(maskers, shas),
+            "root_causes": _ranked(roots, shas, still), "maskers": _ranked(maskers, shas),
             "surfacers": _ranked(surfacers, shas), "culprits": _ranked(culprits, shas),
             "paths_damaged": damaged, "paths_still_damaged": sorted(still), "tests_lost": lost}
 
