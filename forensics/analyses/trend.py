@@ -86,7 +86,8 @@ def revision_walk(result) -> Iterator[tuple[object, list[tuple[str, str | None, 
         rows = [r for s in sorted([m, *landed[m]], key=lambda s: -int(order_of[s])) for r in by_sha.get(s, ())]
         rows.sort(key=lambda r: -r[0])
         for _, path, old_path, kind, old_blob, is_legacy in rows:
-            before = (LEGACY if is_legacy else state.get(old_blob, "unreadable")) if old_blob else None
+            # a copy's old blob is its source's: the new path did not exist before, like an addition
+            before = None if kind in ("A", "C") or not old_blob else (LEGACY if is_legacy else state.get(old_blob, "unreadable"))
             if kind == "R" and old_path and old_path != path:
                 undone.append((path, current.pop(path, None), None))
                 if before is not None:
