@@ -95,8 +95,8 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
 
     damage: list[tuple[str, str, str, str]] = []     # (unit, sha, path, lineage) per damaging event, not churn
     starts: list[tuple[str, str]] = []               # (sha, path): episode started here (root cause)
-    masks: list[tuple[str, str, str]] = []           # (unit, sha, path): marked a path already damaged
-    surfaces: list[tuple[str, str, str]] = []        # (unit, sha, path): unmarked, left damaged
+    masks: list[tuple[str, str, str]] = []           # (unit, sha, episode): marked a path already damaged
+    surfaces: list[tuple[str, str, str]] = []        # (unit, sha, episode): unmarked, left damaged
     heals: list[tuple[str, str, str]] = []           # (unit, sha, path): closed an episode
     open_: dict[str, str] = {}                       # path -> a unit of its open episode
     ev = result.events
@@ -143,9 +143,9 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
                 if k in DAMAGING_EVENTS:
                     damage.append((u, sha, path, lineage.get(path, path)))
                 if k == "marked" and sb in DAMAGED_STATES:
-                    masks.append((u, sha, path))
+                    masks.append((u, sha, lineage.get(path, path)))
                 if k == "unmarked" and sa in DAMAGED_STATES:
-                    surfaces.append((u, sha, path))
+                    surfaces.append((u, sha, lineage.get(path, path)))
         if after not in DAMAGED_STATES and path in open_:
             heals.append((open_.pop(path), sha, path))
             lineage.pop(path, None)
@@ -175,20 +175,20 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
     for u, sha, path, key in damage:
         c = comp[uf.find(u)]
         c["unit_paths"][u].add(key)
-        c["commit_paths"][sha].add(path)
+        c["commit_paths"][sha].add(key)
         c["paths"].add(path)
         c["times"].append(at_of[sha])
     for sha, path in starts:
         c = comp[uf.find(unit(sha))]
         c["starts"][sha].add(path)
         c["start_times"].append(at_of[sha])
-    for u, sha, path in masks:
+    for u, sha, key in masks:
         c = comp[uf.find(u)]
-        c["masks"][sha].add(path)
+        c["masks"][sha].add(key)
         c["after"].append(at_of[sha])
-    for u, sha, path in surfaces:
+    for u, sha, key in surfaces:
         c = comp[uf.find(u)]
-        c["surfaces"][sha].add(path)
+        c["surfaces"][sha].add(key)
         c["after"].append(at_of[sha])
     for u, sha, path in heals:
         comp[uf.find(u)]["heals"][sha] += 1
@@ -213,20 +213,24 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
             continue
         units = sorted(c["unit_paths"], key=lambda u: (-len(c["unit_paths"][u]), order_of.get(u, 0)))
         still = c["still"]
-        # commits ranked by the paths still damaged they began, then by the paths each damaged
+        # episodes (a path's run of damage, followed through renames) still open at the revision
+        still_keys = {lineage[p] for p in still if p in lineage}
+        # root causes are ranked by the damage still present they began; the commits that damaged,
+        # masked or surfaced its paths by the paths each acted on (every one of a wave's commits did a
+        # share of one job), each with its count still damaged
         damaging = {s: len(p) for s, p in c["commit_paths"].items()}
         everyone = {s for u in units for s in members.get(u, [u])}
         began = {s: len(p) for s, p in c["starts"].items()}
         roots_still = still_roots[root]
-        damagers = tuple(actor(s, roots_still.get(s, 0), damaging.get(s, 0)) for s in sorted(
+        damagers = tuple(actor(s, len(c["commit_paths"].get(s, set()) & still_keys), damaging.get(s, 0)) for s in sorted(
             everyone, key=lambda s: (-damaging.get(s, 0), order_of.get(s, 0))))
         # root causes ranked by today's damage they began, then by the damage episodes they began
         rc = tuple(actor(s, roots_still.get(s, 0), began.get(s, 0) or roots_still.get(s, 0)) for s in sorted(
             set(began) | set(roots_still), key=lambda s: (-roots_still.get(s, 0), -began.get(s, 0), order_of.get(s, 0))))
 
         def ranked(table: dict[str, set[str]]) -> tuple[Actor, ...]:
-            return tuple(actor(s, len(p & still), len(p)) for s, p in sorted(
-                table.items(), key=lambda kv: (-len(kv[1] & still), -len(kv[1]), order_of.get(kv[0], 0))))
+            return tuple(actor(s, len(p & still_keys), len(p)) for s, p in sorted(
+                table.items(), key=lambda kv: (-len(kv[1]), order_of.get(kv[0], 0))))
 
         first_times = c["start_times"] or c["times"]
         first = pd.Timestamp(min(first_times), tz="UTC") if first_times else None
