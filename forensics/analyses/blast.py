@@ -85,37 +85,41 @@ def blast_radius(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2
 
 
 def census_over_time(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS, depth: int = 2, freq: str = "day") -> pd.DataFrame:
-    """Damaged and total paths per directory and tier at the end of each UTC day (``freq="day"``; ``at``
-    is that day at 00:00) or after each first-parent commit (``freq="commit"``). Columns: at,
-    directory, tier, total, damaged. Changes are applied in topological order (see
-    :func:`forensics.trend.state_walk`)."""
-    from forensics.analyses.trend import state_walk
+    """Damaged and total paths per directory and tier in the revision's tree as it stood at the end of
+    each UTC day (``freq="day"``; ``at`` is that day at 00:00: one sample per (day, directory, tier))
+    or after each first-parent commit (``freq="commit"``). Columns: at, directory, tier, total,
+    damaged. Walked back from the revision along its first-parent chain (see
+    :func:`forensics.analyses.trend.revision_walk`), so the last sample is the census at ``--rev``."""
+    from forensics.analyses.trend import revision_walk
 
     key_of: dict[str, tuple[str, str]] = {}
+
+    def key(path: str) -> tuple[str, str]:
+        k = key_of.get(path)
+        if k is None:
+            k = key_of[path] = (directory_of(path, depth), tier_of(path, tiers)[0])
+        return k
+
     totals: dict[tuple[str, str], list[int]] = {}
-    first_parent = _first_parent_chain(result) if freq == "commit" else set()
+    for path, st in zip(result.subjects["path"], result.subjects["state"]):
+        t = totals.setdefault(key(path), [0, 0])
+        t[0] += 1
+        t[1] += st in DAMAGED_STATES
     rows: list[tuple] = []
-    day = None
-    for c, applied in state_walk(result):
-        if freq != "commit":
-            today = c.committed_at.normalize()
-            if day is not None and today != day:
-                rows.extend((day, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
-            day = today
-        for path, before, after in applied:
-            k = key_of.get(path)
-            if k is None:
-                k = key_of[path] = (directory_of(path, depth), tier_of(path, tiers)[0])
-            t = totals.setdefault(k, [0, 0])
-            for s, sign in ((before, -1), (after, 1)):
+    seen_days: set = set()
+    for c, undone in revision_walk(result):
+        at = c.committed_at if freq == "commit" else c.committed_at.normalize()
+        if freq == "commit" or at not in seen_days:   # walking back: the first commit met is the day's last
+            seen_days.add(at)
+            rows.extend((at, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
+        for path, after, before in undone:
+            t = totals.setdefault(key(path), [0, 0])
+            for s, sign in ((after, -1), (before, 1)):
                 if s is not None:
                     t[0] += sign
                     t[1] += sign * (s in DAMAGED_STATES)
-        if freq == "commit" and c.sha in first_parent:
-            rows.extend((c.committed_at, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
-    if freq != "commit" and day is not None:
-        rows.extend((day, d, t, v[0], v[1]) for (d, t), v in totals.items() if v[0])
-    return pd.DataFrame(rows, columns=["at", "directory", "tier", "total", "damaged"])
+    out = pd.DataFrame(rows[::-1], columns=["at", "directory", "tier", "total", "damaged"])
+    return out.sort_values(["at", "directory", "tier"], kind="stable").reset_index(drop=True)
 
 
 def _first_parent_chain(result) -> set[str]:

@@ -1,11 +1,16 @@
 """Culprits: bulk commits, waves (bursts), churn, other breakers, the scripts behind them (by evidence
 only), and backup runs.
 
-Touched, damaged and healed are always counted apart (CONTRACT): a culprit *touched* the paths in
-scope it changed, *damaged* those that got ``broke``, ``marked`` or ``added_damaged`` in its commits,
-and *healed* those that got ``healed`` or ``unmarked``. ``already_damaged`` counts touched paths that
-were damaged before it touched them; ``paths_still_damaged`` counts the paths damaged at the revision
-whose damage chain passes through it. Main culprits are ranked by ``paths_still_damaged``.
+Touched, damaged, masked and healed are always counted apart (CONTRACT): a culprit *touched* the
+paths in scope it changed, *damaged* those that got ``broke``, ``marked`` or ``added_damaged`` in its
+commits, *masked* those that went from broken to compiling only because their code was commented out
+(``paths_masked``: never healing), and *healed* those it left healthy. ``already_damaged`` counts
+touched paths that were damaged before it touched them; ``paths_still_caused`` counts the paths
+damaged at the revision whose root cause is one of its commits, ``paths_still_damaged`` those whose
+damage chain passes through it. Main culprits are ranked by damage still present: ``paths_still_caused``,
+then ``paths_still_damaged``. ``members`` (a tuple, flattened only in CSV and on the terminal): the
+commits inside the culprit that did damage, as (sha, paths still damaged it began, paths it damaged),
+most still damaged first: a wave is context, its commits are the names.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ def _row(kind: str, shas: list[str], index: CulpritIndex, subject: str, evidence
                                                      else sum(index.meta[s]["paths_changed"] for s in shas)),
             "scripts": "", "evidence": evidence, "score": 0, "last_sha": shas[-1], "last_at": last["committed_at"],
             "commits": len(shas), "span_minutes": round(span, 1), "linked_to": "", "suffix_first": "",
-            "suffix_last": "", **stats}
+            "suffix_last": "", **stats, "members": index.commit_counts(shas)}
 
 
 def bulk_commits(result, threshold: int | None = None, index: CulpritIndex | None = None) -> pd.DataFrame:
@@ -212,12 +217,12 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
     run_links = _link_backup_runs(result, main, runs, members, backup_minutes)
     scr = link_scripts(result, main, members, index, run_links, max_scripts)
     if len(scr):
-        best = scr.sort_values(["score", "subject"], ascending=[False, True])
+        best = scr[scr["strength"] == "direct"].sort_values(["score", "subject"], ascending=[False, True])
         for sha, group in best.groupby("linked_to", sort=False):
             names = " ".join(group["subject"].head(max_scripts))
             main.loc[main["sha"] == sha, "scripts"] = names
-    main = main.sort_values(["paths_still_damaged", "paths_damaged", "paths_touched", "committed_at"],
-                            ascending=[False, False, False, True], kind="stable")
+    main = main.sort_values(["paths_still_caused", "paths_still_damaged", "paths_damaged", "paths_touched",
+                             "committed_at"], ascending=[False, False, False, False, True], kind="stable")
     rank = {sha: i for i, sha in enumerate(main["sha"])}
     if len(scr):
         scr = scr.assign(_rank=scr["linked_to"].map(rank)).sort_values(["_rank", "score", "subject"],
@@ -225,11 +230,13 @@ def culprits(result, bulk_threshold: int | None = None, wave_window: float = 30,
     parts = [df for df in (main, churn.sort_values("committed_at"), scr, runs) if len(df)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CULPRIT_COLUMNS)
     for col in ("paths_changed", "paths_damaged", "paths_healed", "paths_still_damaged", "score", "commits",
-                "paths_touched", "already_damaged"):
+                "paths_touched", "already_damaged", "paths_masked", "paths_still_caused"):
         out[col] = out[col].fillna(0).astype("int64")
     out["span_minutes"] = out["span_minutes"].fillna(0.0).astype(float)
+    out["members"] = [m if isinstance(m, tuple) else () for m in out["members"]]
+    out["strength"] = out["strength"].where(out["kind"] != "script", out["strength"].fillna("direct"))
     for col in ("kind", "sha", "author", "subject", "scripts", "evidence", "last_sha", "linked_to",
-                "suffix_first", "suffix_last"):
+                "suffix_first", "suffix_last", "strength"):
         out[col] = out[col].fillna("").astype(object)
     for col in ("committed_at", "last_at"):
         out[col] = pd.to_datetime(out[col], utc=True)

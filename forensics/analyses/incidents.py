@@ -11,18 +11,20 @@ the healer to the incident, so one clean-up commit never merges unrelated incide
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from forensics.analyses.culprits import churn_shas, culprit_commits, culprits as find_culprits
+from forensics.analyses.story_model import Actor, Incident, Now, flat_counts, flat_shas
 from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS, MARKED_STATES, BROKEN_STATES
 
 INCIDENT_COLUMNS = ["incident", "first_at", "last_at", "paths_damaged", "paths_still_damaged", "root_causes",
                     "culprits", "maskers", "headline",
                     # beyond the contract
                     "surfacers", "healers", "cleared", "waves", "marked_now", "broken_now", "tests_lost",
-                    "root_cause_paths", "masker_paths", "surfacer_paths", "healer_paths", "cleared_paths"]
+                    "root_cause_paths", "masker_paths", "surfacer_paths", "healer_paths", "cleared_paths",
+                    "root_cause_still", "masker_still", "surfacer_still", "followed_until"]
 
 
 def _ns(times: pd.Series) -> list[int]:
@@ -49,16 +51,22 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Story:
-    """``incidents``: INCIDENT_COLUMNS, numbered by paths still damaged, most first. ``paths``: one
-    row per (incident, path) with ``still_damaged`` (path as it is named now, for still-damaged ones).
+    """The one story every view renders. ``records``: the incidents as typed records (see
+    :mod:`forensics.analyses.story_model`), numbered by paths still damaged, most first; ``top``: the
+    top culprit (the commit holding the most damage still present: the culprits table's first row, or
+    its first member for a wave); ``now``: the state at the revision. ``incidents``: the same as a
+    table (INCIDENT_COLUMNS); ``paths``: one row per (incident, path) with ``still_damaged``;
     ``culprits``: the culprits table it was built from."""
 
     incidents: pd.DataFrame
     paths: pd.DataFrame
     culprits: pd.DataFrame
     churn: set[str] = field(default_factory=set)
+    records: tuple[Incident, ...] = ()
+    top: Actor | None = None
+    now: Now | None = None
 
 
 def _ranked(counter: Counter, order: dict[str, int]) -> list[str]:
@@ -87,8 +95,8 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
 
     damage: list[tuple[str, str, str, str]] = []     # (unit, sha, path, lineage) per damaging event, not churn
     starts: list[tuple[str, str]] = []               # (sha, path): episode started here (root cause)
-    masks: list[tuple[str, str, str]] = []           # (unit, sha, path): marked a path already damaged
-    surfaces: list[tuple[str, str, str]] = []        # (unit, sha, path): unmarked, left damaged
+    masks: list[tuple[str, str, str]] = []           # (unit, sha, episode): marked a path already damaged
+    surfaces: list[tuple[str, str, str]] = []        # (unit, sha, episode): unmarked, left damaged
     heals: list[tuple[str, str, str]] = []           # (unit, sha, path): closed an episode
     open_: dict[str, str] = {}                       # path -> a unit of its open episode
     ev = result.events
@@ -135,9 +143,9 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
                 if k in DAMAGING_EVENTS:
                     damage.append((u, sha, path, lineage.get(path, path)))
                 if k == "marked" and sb in DAMAGED_STATES:
-                    masks.append((u, sha, path))
+                    masks.append((u, sha, lineage.get(path, path)))
                 if k == "unmarked" and sa in DAMAGED_STATES:
-                    surfaces.append((u, sha, path))
+                    surfaces.append((u, sha, lineage.get(path, path)))
         if after not in DAMAGED_STATES and path in open_:
             heals.append((open_.pop(path), sha, path))
             lineage.pop(path, None)
@@ -160,26 +168,28 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         if join_minutes > 0 and t1 - t0 <= gap:
             uf.union(a, b)
     # assemble
-    comp: dict[str, dict] = defaultdict(lambda: {"starts": Counter(), "masks": Counter(),
-                                                 "surfaces": Counter(), "heals": Counter(), "paths": set(),
+    comp: dict[str, dict] = defaultdict(lambda: {"starts": defaultdict(set), "masks": defaultdict(set),
+                                                 "surfaces": defaultdict(set), "heals": Counter(), "paths": set(),
                                                  "still": set(), "unit_paths": defaultdict(set), "times": [],
-                                                 "commit_paths": defaultdict(set)})
+                                                 "start_times": [], "after": [], "commit_paths": defaultdict(set)})
     for u, sha, path, key in damage:
         c = comp[uf.find(u)]
         c["unit_paths"][u].add(key)
-        c["commit_paths"][sha].add(path)
+        c["commit_paths"][sha].add(key)
         c["paths"].add(path)
         c["times"].append(at_of[sha])
     for sha, path in starts:
-        comp[uf.find(unit(sha))]["starts"][sha] += 1
-    for u, sha, path in masks:
+        c = comp[uf.find(unit(sha))]
+        c["starts"][sha].add(path)
+        c["start_times"].append(at_of[sha])
+    for u, sha, key in masks:
         c = comp[uf.find(u)]
-        c["masks"][sha] += 1
-        c["times"].append(at_of[sha])
-    for u, sha, path in surfaces:
+        c["masks"][sha].add(key)
+        c["after"].append(at_of[sha])
+    for u, sha, key in surfaces:
         c = comp[uf.find(u)]
-        c["surfaces"][sha] += 1
-        c["times"].append(at_of[sha])
+        c["surfaces"][sha].add(key)
+        c["after"].append(at_of[sha])
     for u, sha, path in heals:
         comp[uf.find(u)]["heals"][sha] += 1
     still_roots: dict[str, Counter] = defaultdict(Counter)
@@ -195,55 +205,130 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
                for p, b in zip(chains["path"].tolist(), chains["last_good_blob"].tolist())}
     cleared = _cleared(result, cul, comp)
     meta = result.commits.set_index("sha")
-    rows, path_rows = [], []
+    wave_rows = {r["sha"]: r for _, r in cul[cul["kind"] == "wave"].iterrows()}
+    actor = _ActorMaker(meta, unit_of, wave_rows)
+    records, path_rows = [], []
     for root, c in comp.items():
         if not c["paths"] and not c["still"]:
             continue
         units = sorted(c["unit_paths"], key=lambda u: (-len(c["unit_paths"][u]), order_of.get(u, 0)))
-        # commits ranked by the paths each damaged; every commit of a wave is listed
+        still = c["still"]
+        # episodes (a path's run of damage, followed through renames) still open at the revision
+        still_keys = {lineage[p] for p in still if p in lineage}
+        # root causes are ranked by the damage still present they began; the commits that damaged,
+        # masked or surfaced its paths by the paths each acted on (every one of a wave's commits did a
+        # share of one job), each with its count still damaged
         damaging = {s: len(p) for s, p in c["commit_paths"].items()}
         everyone = {s for u in units for s in members.get(u, [u])}
-        culprit_list = sorted(everyone, key=lambda s: (-damaging.get(s, 0), order_of.get(s, 0)))
-        starts_c = c["starts"] + Counter()
-        # root causes ranked by the damage episodes they began (paths), then by today's damage
-        rc_rank = sorted(set(starts_c) | set(still_roots[root]),
-                         key=lambda s: (-starts_c[s], order_of.get(s, 0)))
-        maskers = _ranked(c["masks"], order_of)
-        surfacers = _ranked(c["surfaces"], order_of)
-        healers = _ranked(c["heals"], order_of)
-        still = c["still"]
+        began = {s: len(p) for s, p in c["starts"].items()}
+        roots_still = still_roots[root]
+        damagers = tuple(actor(s, len(c["commit_paths"].get(s, set()) & still_keys), damaging.get(s, 0)) for s in sorted(
+            everyone, key=lambda s: (-damaging.get(s, 0), order_of.get(s, 0))))
+        # root causes ranked by today's damage they began, then by the damage episodes they began
+        rc = tuple(actor(s, roots_still.get(s, 0), began.get(s, 0) or roots_still.get(s, 0)) for s in sorted(
+            set(began) | set(roots_still), key=lambda s: (-roots_still.get(s, 0), -began.get(s, 0), order_of.get(s, 0))))
+
+        def ranked(table: dict[str, set[str]]) -> tuple[Actor, ...]:
+            return tuple(actor(s, len(p & still_keys), len(p)) for s, p in sorted(
+                table.items(), key=lambda kv: (-len(kv[1]), order_of.get(kv[0], 0))))
+
+        first_times = c["start_times"] or c["times"]
+        first = pd.Timestamp(min(first_times), tz="UTC") if first_times else None
+        last = pd.Timestamp(max(first_times), tz="UTC") if first_times else None
+        followed = max(c["after"] + [at_of[s] for s in c["heals"]] + first_times, default=None)
+        # a healer belongs to what followed the damage: never one dated before the incident
+        healers = tuple(actor(s, 0, n) for s, n in sorted(c["heals"].items(), key=lambda kv: (-kv[1], order_of.get(kv[0], 0)))
+                        if first is None or at_of[s] >= min(first_times))
         states = tree.loc[sorted(still), "state"] if still else pd.Series(dtype=object)
-        times = [pd.Timestamp(t, tz="UTC") for t in (min(c["times"]), max(c["times"]))] if c["times"] else [pd.NaT]
-        wave_ids = [u for u in units if u in members]
-        rows.append({
-            "first_at": min(times), "last_at": max(times), "paths_damaged": len(c["paths"]) or len(still),
-            "paths_still_damaged": len(still), "root_causes": " ".join(rc_rank), "culprits": " ".join(culprit_list),
-            "maskers": " ".join(maskers), "surfacers": " ".join(surfacers), "healers": " ".join(healers),
-            "cleared": " ".join(s for s, _ in cleared.get(root, [])), "waves": " ".join(wave_ids),
-            "marked_now": int(states.isin(MARKED_STATES).sum()), "broken_now": int(states.isin(BROKEN_STATES).sum()),
-            "tests_lost": int(sum(lost_of.get(p, 0) for p in still)),
-            "root_cause_paths": " ".join(str(starts_c[s] or still_roots[root][s]) for s in rc_rank),
-            "masker_paths": " ".join(str(c["masks"][s]) for s in maskers),
-            "surfacer_paths": " ".join(str(c["surfaces"][s]) for s in surfacers),
-            "healer_paths": " ".join(str(c["heals"][s]) for s in healers),
-            "cleared_paths": " ".join(str(n) for _, n in cleared.get(root, [])),
-            "_root": root, "_culprit_units": len(units),
-        })
+        records.append((root, Incident(
+            number=0, first_at=first, last_at=last,
+            followed_until=pd.Timestamp(followed, tz="UTC") if followed is not None else None,
+            paths_damaged=len(c["paths"]) or len(still), paths_still_damaged=len(still),
+            marked_now=int(states.isin(MARKED_STATES).sum()), broken_now=int(states.isin(BROKEN_STATES).sum()),
+            tests_lost=int(sum(lost_of.get(p, 0) for p in still)), root_causes=rc,
+            maskers=ranked(c["masks"]), surfacers=ranked(c["surfaces"]), healers=healers,
+            cleared=tuple(actor(s, 0, n) for s, n in cleared.get(root, [])), damagers=damagers)))
         for p in sorted(c["paths"] | still):
             path_rows.append((root, p, p in still))
-    table = pd.DataFrame(rows)
-    if not len(table):
-        return Story(pd.DataFrame(columns=INCIDENT_COLUMNS), pd.DataFrame(columns=["incident", "path", "still_damaged"]),
-                     cul, churn)
-    table = table.sort_values(["paths_still_damaged", "paths_damaged", "first_at"], ascending=[False, False, True],
-                              kind="stable").reset_index(drop=True)
-    table["incident"] = range(1, len(table) + 1)
-    number = dict(zip(table["_root"], table["incident"]))
-    table["headline"] = [_headline(r, meta) for r in table.itertuples(index=False)]
-    for col in ("first_at", "last_at"):
-        table[col] = pd.to_datetime(table[col], utc=True)
+    records.sort(key=lambda r: (-r[1].paths_still_damaged, -r[1].paths_damaged,
+                                r[1].first_at if r[1].first_at is not None else pd.Timestamp.max.tz_localize("UTC")))
+    records = [(root, replace(inc, number=i + 1)) for i, (root, inc) in enumerate(records)]
+    number = {root: inc.number for root, inc in records}
+    told = tuple(inc for _, inc in records)
+    table = incidents_table(told, meta)
     paths = pd.DataFrame([(number[r], p, s) for r, p, s in path_rows], columns=["incident", "path", "still_damaged"])
-    return Story(table[INCIDENT_COLUMNS], paths.sort_values(["incident", "path"]).reset_index(drop=True), cul, churn)
+    return Story(table, paths.sort_values(["incident", "path"]).reset_index(drop=True), cul, churn,
+                 records=told, top=_top_culprit(cul, told, actor), now=_now(result, told))
+
+
+class _ActorMaker:
+    """Makes :class:`Actor` records: a commit's subject, author and time, and its wave as context."""
+
+    def __init__(self, meta: pd.DataFrame, unit_of: dict[str, str], waves: dict[str, pd.Series]) -> None:
+        self.meta, self.unit_of, self.waves = meta, unit_of, waves
+
+    def __call__(self, sha: str, still: int, all_time: int) -> Actor:
+        if sha not in self.meta.index:
+            return Actor(sha, "", "", None, int(still), int(all_time), known=False)
+        m = self.meta.loc[sha]
+        w = self.waves.get(self.unit_of.get(sha, ""))
+        at = pd.Timestamp(m["committed_at"])
+        return Actor(sha, str(m["subject"]), str(m["author"]), at.tz_convert("UTC") if at.tzinfo else at.tz_localize("UTC"),
+                     int(still), int(all_time),
+                     **({} if w is None else {"wave": w["sha"], "wave_last": w["last_sha"], "wave_commits": int(w["commits"]),
+                                              "wave_minutes": float(w["span_minutes"])}))
+
+
+def _top_culprit(cul: pd.DataFrame, told: tuple[Incident, ...], actor: _ActorMaker) -> Actor | None:
+    """The commit holding the most damage still present: the top main culprit's first member (its
+    own sha for a single commit), with the paths still damaged it began and all it damaged."""
+    from forensics.analyses.culprits import MAIN_KINDS
+
+    main = cul[cul["kind"].isin(MAIN_KINDS)]
+    main = main[(main["paths_still_caused"] > 0) | (main["paths_damaged"] > 0)]
+    if not len(main):
+        return None
+    row = main.iloc[0]
+    members = row["members"] or ((row["sha"], int(row["paths_still_caused"]), int(row["paths_damaged"])),)
+    sha, still, all_time = members[0]
+    return actor(sha, still, all_time)
+
+
+def _now(result, told: tuple[Incident, ...]) -> Now:
+    from forensics.engine.states import DAMAGED_STATES as damaged, HOLLOWED
+
+    states = result.subjects["state"]
+    return Now(paths_in_scope=int(len(states)), damaged=int(states.isin(damaged).sum()),
+               marked=int(states.isin(MARKED_STATES).sum()), broken=int(states.isin(BROKEN_STATES).sum()),
+               tests_lost=int(sum(i.tests_lost for i in told)), hollowed=int((states == HOLLOWED).sum()))
+
+
+def incidents_table(told: tuple[Incident, ...], meta: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The incidents as a table (INCIDENT_COLUMNS): actor lists flattened to space-separated SHAs and
+    their counts (``*_paths``: all-time, ``*_still``: still damaged), in rank order."""
+    if not told:
+        return pd.DataFrame(columns=INCIDENT_COLUMNS)
+    rows = []
+    for i in told:
+        waves = []
+        for a in i.damagers + i.maskers + i.surfacers:
+            if a.wave and a.wave not in waves:
+                waves.append(a.wave)
+        rows.append({
+            "incident": i.number, "first_at": i.first_at, "last_at": i.last_at, "paths_damaged": i.paths_damaged,
+            "paths_still_damaged": i.paths_still_damaged, "root_causes": flat_shas(i.root_causes),
+            "culprits": flat_shas(i.damagers), "maskers": flat_shas(i.maskers), "headline": headline(i),
+            "surfacers": flat_shas(i.surfacers), "healers": flat_shas(i.healers), "cleared": flat_shas(i.cleared),
+            "waves": " ".join(waves), "marked_now": i.marked_now, "broken_now": i.broken_now,
+            "tests_lost": i.tests_lost, "root_cause_paths": flat_counts(i.root_causes),
+            "masker_paths": flat_counts(i.maskers), "surfacer_paths": flat_counts(i.surfacers),
+            "healer_paths": flat_counts(i.healers), "cleared_paths": flat_counts(i.cleared),
+            "root_cause_still": flat_counts(i.root_causes, "still"), "masker_still": flat_counts(i.maskers, "still"),
+            "surfacer_still": flat_counts(i.surfacers, "still"), "followed_until": i.followed_until})
+    table = pd.DataFrame(rows)
+    for col in ("first_at", "last_at", "followed_until"):
+        table[col] = pd.to_datetime(table[col], utc=True)
+    return table[INCIDENT_COLUMNS]
 
 
 def _cleared(result, cul: pd.DataFrame, comp: dict) -> dict[str, list[tuple[str, int]]]:
@@ -276,20 +361,32 @@ def _cleared(result, cul: pd.DataFrame, comp: dict) -> dict[str, list[tuple[str,
     return {root: sorted(v, key=lambda x: -x[1])[:3] for root, v in out.items()}
 
 
-def _headline(r, meta: pd.DataFrame) -> str:
-    def name(sha: str) -> str:
-        if sha.startswith("unknown:") or sha not in meta.index:
-            return "a commit before the scanned history"
-        return f"{sha[:12]} ({meta.at[sha, 'subject'][:60]!r})"
+def _at(ts) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    rcs = r.root_causes.split()
-    text = f"{r.paths_still_damaged} of {r.paths_damaged} paths still damaged"
-    if rcs:
-        text += f"; broken by {name(rcs[0])}" + (f" and {len(rcs) - 1} more" if len(rcs) > 1 else "")
-    if r.maskers:
-        text += f"; masked by {len(r.maskers.split())} commit" + ("s" if len(r.maskers.split()) != 1 else "")
-    if r.surfacers:
-        text += f"; surfaced again by {len(r.surfacers.split())} commit" + ("s" if len(r.surfacers.split()) != 1 else "")
+
+def when(i: Incident) -> str:
+    """``at T`` for an incident with one time, ``T1 to T2`` otherwise."""
+    if i.first_at is None:
+        return "at an unknown time"
+    return f"at {_at(i.first_at)}" if i.one_time else f"{_at(i.first_at)} to {_at(i.last_at)}"
+
+
+def headline(i: Incident) -> str:
+    """One line a responder reads first: how much is still damaged, the commit that broke most of
+    it (still damaged first, all-time second), and how many commits masked and surfaced it."""
+    def name(a: Actor) -> str:
+        return f"{a.sha[:12]} ({a.subject[:60]!r})" if a.known else "a commit before the scanned history"
+
+    text = f"{i.paths_still_damaged} of {i.paths_damaged} paths still damaged"
+    if i.root_causes:
+        a = i.root_causes[0]
+        text += (f"; broken by {name(a)}: {a.still} still damaged, {a.all_time} in all"
+                 + (f", and {len(i.root_causes) - 1} more" if len(i.root_causes) > 1 else ""))
+    if i.maskers:
+        text += f"; masked by {len(i.maskers)} commit" + ("s" if len(i.maskers) != 1 else "")
+    if i.surfacers:
+        text += f"; surfaced again by {len(i.surfacers)} commit" + ("s" if len(i.surfacers) != 1 else "")
     return text
 
 
@@ -300,4 +397,4 @@ def incidents(result, culprits: pd.DataFrame | None = None, **options) -> pd.Dat
     return build_story(result, culprits, **options).incidents
 
 
-__all__ = ["INCIDENT_COLUMNS", "Story", "build_story", "incidents"]
+__all__ = ["INCIDENT_COLUMNS", "Story", "build_story", "incidents", "incidents_table", "headline", "when"]

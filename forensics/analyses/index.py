@@ -10,7 +10,18 @@ CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_ch
                    "paths_healed", "scripts", "paths_still_damaged", "evidence",
                    # beyond the contract
                    "score", "last_sha", "last_at", "commits", "span_minutes", "paths_touched", "already_damaged",
-                   "linked_to", "suffix_first", "suffix_last"]
+                   "linked_to", "suffix_first", "suffix_last", "paths_masked", "paths_still_caused", "members", "strength"]
+
+
+def is_masking(event: str, state_after: object) -> bool:
+    """A ``healed`` event whose new state is still damaged (it compiles only because its code was
+    commented out or hollowed): masking, never healing (CONTRACT)."""
+    return event == "healed" and state_after in DAMAGED_STATES
+
+
+def is_healing(event: str, state_after: object) -> bool:
+    """A healing event that left the path healthy (not masked, not surfaced still damaged)."""
+    return event in HEALING_EVENTS and state_after not in DAMAGED_STATES
 
 
 def index_of(result) -> "CulpritIndex":
@@ -77,16 +88,23 @@ class CulpritIndex:
         ev = result.events
         self.damaged: dict[str, set[str]] = {}
         self.healed: dict[str, set[str]] = {}
-        for sha, path, event in zip(ev["sha"].tolist(), ev["path"].tolist(), ev["event"].tolist()):
+        self.masked: dict[str, set[str]] = {}
+        for sha, path, event, after in zip(ev["sha"].tolist(), ev["path"].tolist(), ev["event"].tolist(),
+                                           ev["state_after"].tolist()):
             if event in DAMAGING_EVENTS:
                 self.damaged.setdefault(sha, set()).add(path)
-            elif event in HEALING_EVENTS:
+            elif is_masking(event, after):
+                self.masked.setdefault(sha, set()).add(path)
+            elif is_healing(event, after):
                 self.healed.setdefault(sha, set()).add(path)
         self.still: dict[str, set[str]] = {}
+        self.caused: dict[str, set[str]] = {}      # root cause sha -> paths damaged now that it began
         chains = result.chains()
-        for path, chain in zip(chains["path"], chains["chain"]):
+        for path, chain, root in zip(chains["path"], chains["chain"], chains["root_cause"]):
             for sha, _, _ in chain:
                 self.still.setdefault(sha, set()).add(path)
+            if root:
+                self.caused.setdefault(root, set()).add(path)
 
     def bursts(self, result, window_minutes: float, span_minutes: float) -> list[list[str]]:
         """Runs of two or more commits by one author, each within ``window_minutes`` of the previous
@@ -131,6 +149,12 @@ class CulpritIndex:
     def healed_by(self, shas: list[str]) -> set[str]:
         return self._union(self.healed, shas)
 
+    def masked_by(self, shas: list[str]) -> set[str]:
+        return self._union(self.masked, shas)
+
+    def caused_by(self, shas: list[str]) -> set[str]:
+        return self._union(self.caused, shas)
+
     def still_by(self, shas: list[str]) -> set[str]:
         return self._union(self.still, shas)
 
@@ -138,11 +162,21 @@ class CulpritIndex:
         return self._union(self.touched, shas)
 
     def stats(self, shas: list[str]) -> dict[str, int]:
-        """paths_touched, paths_damaged, paths_healed, paths_still_damaged, already_damaged of ``shas``."""
+        """paths_touched, paths_damaged, paths_healed (left healthy), paths_masked (compiling only because
+        commented out or hollowed), paths_still_damaged (damaged now, chain through them),
+        paths_still_caused (damaged now, root cause among them), already_damaged of ``shas``."""
         first: dict[str, bool] = {}
         for s in sorted(shas, key=lambda x: self.order.get(x, 0)):
             for path, was in self.first_old.get(s, ()):
                 first.setdefault(path, was)
         return {"paths_touched": len(self.touched_by(shas)), "paths_damaged": len(self.damaged_by(shas)),
                 "paths_healed": len(self.healed_by(shas)), "paths_still_damaged": len(self.still_by(shas)),
-                "already_damaged": sum(first.values())}
+                "already_damaged": sum(first.values()), "paths_masked": len(self.masked_by(shas)),
+                "paths_still_caused": len(self.caused_by(shas))}
+
+    def commit_counts(self, shas: list[str]) -> tuple[tuple[str, int, int], ...]:
+        """The commits of a culprit that did damage, as (sha, paths still damaged it began, paths it
+        damaged all-time), most still damaged first, then most damaged, then oldest."""
+        rows = [(s, len(self.caused.get(s, ())), len(self.damaged.get(s, ()))) for s in shas]
+        rows = [r for r in rows if r[1] or r[2]]
+        return tuple(sorted(rows, key=lambda r: (-r[1], -r[2], self.order.get(r[0], 0))))

@@ -6,10 +6,15 @@ Each kind of evidence is named in the ``evidence`` column and scored:
   contains the text of one of the culprit's line signatures (the marker it writes, the placeholder
   it writes): the strongest sign a script can produce this damage;
 - ``named in message`` (3): a commit of the culprit names it;
-- ``same commit, named like a bulk fixer`` (2): added or changed in one of the culprit's commits,
-  with a name like ``bulk_*``, ``fix_*``, ``*fixer*``, ``migrate_*``...;
+- ``changed in a damaging commit`` (2): its text added or changed in one of the culprit's commits
+  that damaged paths (the damage in the same change);
 - ``backup time (<run>)`` (1): a backup run written within minutes before the culprit's commits
   (only adds to a script linked by other evidence).
+
+Moving or renaming a script is never evidence: a script only renamed (same content) inside a culprit's
+commits, with a name like a bulk fixer's, is a *lead* (``strength='lead'``) and carries no damage
+counts. A source matching on one common word is not evidence either: a fragment must be the
+culprit's specific written text (punctuation, an underscore, a digit, or a CamelCase name).
 Contents are read through ``result.read_blobs``; paths are kept exactly as written.
 """
 from __future__ import annotations
@@ -33,7 +38,8 @@ SCRIPT_NAME_PATTERNS = ("bulk_*", "fix_*", "*fixer*", "migrate_*", "restore_*", 
 SCRIPT_DIRS = ("scripts", "script", "tools", "bin")
 SCRIPT_EXTENSIONS = (".py", ".sh")
 _SCRIPT_IN_MESSAGE = re.compile(r"[\w./\\-]+\.(?:py|sh)\b")
-SCORES = {"source": 4, "message": 3, "same_commit": 2, "backup": 1}
+SCORES = {"source": 4, "message": 3, "same_commit": 2, "backup": 1, "lead": 0}
+_BARE_WORD = re.compile(r"[A-Za-z]+")
 SAMPLE_FILES = 12
 MIN_FRAGMENT = 6
 
@@ -81,6 +87,8 @@ def _distinctive(text: str) -> str:
     text = text.strip().strip("\"'").strip()
     if len(text) < MIN_FRAGMENT or sum(ch.isalnum() for ch in text) < 4 or text in _COMMON:
         return ""
+    if _BARE_WORD.fullmatch(text) and sum(ch.isupper() for ch in text[1:]) < 1:
+        return ""          # one plain word ('problematic') is anybody's text, not the culprit's
     return text
 
 
@@ -159,9 +167,11 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
     scored) per culprit. Columns: CULPRIT_COLUMNS with ``kind='script'``: ``subject`` and
     ``scripts`` the script path as written, ``sha`` the commit of the script version the evidence
     rests on (empty when the script is only named), ``linked_to`` the culprit, ``evidence`` and
-    ``score``; the path counts are the culprit's."""
+    ``score``, ``strength`` (``direct``; ``lead`` for a script only moved inside the culprit: no
+    damage counts); the path counts are the culprit's for direct evidence, 0 for a lead."""
     versions = _script_versions(result)
     all_paths = set(versions)
+    edits = script_edits(result)
     damaging = [r.sha for r in main.itertuples(index=False) if r.paths_damaged > 0]
     fragments = signature_fragments(result, members, damaging)
     # each script version read once, whatever the number of culprits
@@ -205,14 +215,27 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
                 hit = _as_of(versions.get(path, []), order)
                 add(path, "message", "named in message" + (f" as {name!r}" if name != path else ""),
                     hit[0] if hit else "")
+        leads: dict[str, tuple[str, str]] = {}
         for s in shas:
-            for path in sorted(index.touched.get(s, ())):
-                if path in all_paths and is_fixer_name(path):
-                    add(path, "same_commit", "same commit, named like a bulk fixer", s)
+            damaged_here = bool(index.damaged.get(s))
+            for path, how in edits.get(s, ()):
+                if how == "changed" and damaged_here:
+                    add(path, "same_commit", "changed in a damaging commit", s)
+                elif how == "moved" and is_fixer_name(path) and path not in found:
+                    leads.setdefault(path, (s, "renamed in a commit of the culprit, named like a bulk fixer "
+                                                "(moving is not evidence)"))
         for run in backup_links.get(cul.sha, ()):
             for path in found:
                 add(path, "backup", f"backup time ({run})")
         best = sorted(found.items(), key=lambda kv: (-int(kv[1]["score"]), kv[0]))[:max_scripts]
+        for path, (s, text) in sorted(leads.items())[: max(0, max_scripts - len(best))]:
+            meta = index.meta.get(s)
+            rows.append({"kind": "script", "sha": s, "committed_at": meta["committed_at"] if meta else pd.NaT,
+                         "author": meta["author"] if meta else "", "subject": path, "paths_changed": 0,
+                         "paths_damaged": 0, "paths_healed": 0, "scripts": path, "paths_still_damaged": 0,
+                         "evidence": text, "score": 0, "last_sha": s, "last_at": meta["committed_at"] if meta else pd.NaT,
+                         "commits": 0, "span_minutes": 0.0, "paths_touched": 0, "already_damaged": 0,
+                         "linked_to": cul.sha, "suffix_first": "", "suffix_last": "", "strength": "lead"})
         for path, e in best:
             sha = str(e["sha"])
             meta = index.meta.get(sha)
@@ -223,5 +246,19 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
                          "score": int(e["score"]), "last_sha": sha, "last_at": meta["committed_at"] if meta else pd.NaT,
                          "commits": 0, "span_minutes": 0.0, "paths_touched": cul.paths_touched,
                          "already_damaged": cul.already_damaged, "linked_to": cul.sha, "suffix_first": "",
-                         "suffix_last": ""})
+                         "suffix_last": "", "strength": "direct"})
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
+
+
+def script_edits(result) -> dict[str, list[tuple[str, str]]]:
+    """Per commit, the script-like paths it changed: (path, ``changed``) when their text was added or
+    changed, (path, ``moved``) when only renamed or copied with the same text."""
+    ch = result.changes[~result.changes["is_backup"]]
+    ch = ch[ch["path"].map(is_script_path)]
+    out: dict[str, list[tuple[str, str]]] = {}
+    for sha, path, kind, old, new in zip(ch["sha"], ch["path"], ch["kind"], ch["old_blob"], ch["new_blob"]):
+        if not new:
+            continue
+        how = "moved" if kind in ("R", "C") and old == new else "changed"
+        out.setdefault(sha, []).append((path, how))
+    return out

@@ -11,9 +11,10 @@ import re
 import pandas as pd
 
 from forensics.analyses.culprits import MAIN_KINDS
-from forensics.analyses.incidents import Story, build_story
+from forensics.analyses.incidents import Story, build_story, when
+from forensics.analyses.story_model import Actor
 from forensics.engine.declared_python import declared_python_line
-from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, HOLLOWED, LEGACY, MARKED_STATES
+from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, LEGACY, MARKED_STATES
 
 MAX_LINES = 25
 MAX_INCIDENTS = 5
@@ -46,131 +47,130 @@ def _plural(n: int, word: str) -> str:
 
 
 class _Names:
-    """How the summary names a commit: a wave once for all its commits, a commit by sha and subject."""
+    """How the summary names a commit: sha, subject, author and time the first time (with its wave as
+    context), ``the same commit`` after; never a wave alone."""
 
-    def __init__(self, result, culprits: pd.DataFrame) -> None:
-        self.meta = result.commits.set_index("sha")
-        waves = culprits[culprits["kind"] == "wave"]
-        self.wave_of: dict[str, dict] = {}
-        from forensics.analyses.culprits import culprit_commits
-
-        for _, w in waves.iterrows():
-            for s in culprit_commits(result, w):
-                self.wave_of[s] = w.to_dict()
-        self.mentioned: set[str] = set()
+    def __init__(self) -> None:
         self.named: set[str] = set()
 
-    def unit(self, sha: str) -> str:
-        return self.wave_of[sha]["sha"] if sha in self.wave_of else sha
-
-    def name(self, sha: str) -> str:
-        unit = self.unit(sha)
-        again = unit in self.named
-        self.mentioned.add(unit)
-        self.named.add(unit)
-        if again:
-            return f"the same wave {unit[:12]}" if sha in self.wave_of else f"the same commit {sha[:12]}"
-        if sha in self.wave_of:
-            w = self.wave_of[sha]
-            return (f"the wave {w['sha'][:12]}..{w['last_sha'][:12]} ({md_text(w['author'], 30)}, "
-                    f"{w['commits']} commits in {w['span_minutes']:.0f} minutes)")
-        if sha not in self.meta.index:
+    def name(self, a: Actor) -> str:
+        if not a.known:
             return "a commit before the scanned history"
-        m = self.meta.loc[sha]
-        return f"{sha[:12]} (“{md_text(m['subject'], 60)}”, {md_text(m['author'], 30)}, {_when(m['committed_at'])})"
-
-    def grouped(self, shas: str, counts: str, limit: int = 3) -> list[tuple[str, int]]:
-        """(unit name, paths) for a SHA list and its per-SHA path counts, waves merged, most paths first."""
-        total: dict[str, int] = {}
-        first: dict[str, str] = {}
-        for sha, n in zip(shas.split(), counts.split()):
-            u = self.unit(sha)
-            total[u] = total.get(u, 0) + int(n)
-            first.setdefault(u, sha)
-        ranked = sorted(total, key=lambda u: -total[u])
-        return [(self.name(first[u]), total[u]) for u in ranked[:limit]] + (
-            [("", len(ranked) - limit)] if len(ranked) > limit else [])
+        if a.sha in self.named:
+            return f"the same commit {a.sha[:12]}"
+        self.named.add(a.sha)
+        wave = ""
+        if a.wave and a.wave not in self.named:
+            self.named.add(a.wave)
+            wave = (f", in the wave {a.wave[:12]}..{a.wave_last[:12]} of {a.wave_commits} commits in "
+                    f"{a.wave_minutes:.0f} minutes")
+        elif a.wave:
+            wave = f", in the same wave {a.wave[:12]}"
+        return f"{a.sha[:12]} (“{md_text(a.subject, 60)}”, {md_text(a.author, 30)}, {_when(a.committed_at)}{wave})"
 
 
-def _phrase(parts: list[tuple[str, int]], verb: str) -> str:
+def _phrase(names: _Names, actors: tuple[Actor, ...], verb: str, limit: int, still: bool = True) -> str:
+    """The first ``limit`` actors named with their counts (still damaged first, all-time second), then
+    how many more (and how many of those belong to a wave already named)."""
     out = []
-    for name, n in parts:
-        out.append(f"and {_plural(n, 'more commit')}" if not name else f"{name} {verb.format(paths=_plural(n, 'path'))}")
+    for a in actors[:limit]:
+        counts = (f"{a.still} still damaged, {a.all_time} in all" if still else _plural(a.all_time, "path"))
+        out.append(f"{names.name(a)} {verb} ({counts})")
+    rest = actors[limit:]
+    if rest:
+        waves = {a.wave for a in rest if a.wave}
+        out.append(f"and {_plural(len(rest), 'more commit')}"
+                   + (f" (of the same wave{'s' if len(waves) > 1 else ''})" if waves and all(a.wave for a in rest) else ""))
     return "; ".join(out)
 
 
 def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame | None = None,
-              story: Story | None = None) -> list[str]:
-    """The summary as Markdown lines (non-empty; at most MAX_LINES). ``chains`` is accepted for
-    older callers and unused: the incidents carry what it gave."""
+              story: Story | None = None, suspects: pd.DataFrame | None = None) -> list[str]:
+    """The summary as Markdown lines (non-empty; at most MAX_LINES), rendered from the story
+    (:class:`forensics.analyses.incidents.Story`): the state now, the top culprit, then per incident
+    what broke it, masked it, surfaced it, healed it and who was cleared. ``suspects`` (a
+    ``forensics suspect`` table) adds one verdict line each. ``chains`` is accepted for older callers
+    and unused."""
     story = story or build_story(result, culprits)
-    culprits = story.culprits
-    inc = story.incidents
-    names = _Names(result, culprits)
-    subj = result.subjects
-    states = subj["state"]
-    damaged = int(states.isin(DAMAGED_STATES).sum())
+    now = story.now
+    names = _Names()
+    told = story.records
     interpreter = result.manifest.get("interpreter", "")
     head = [f"# What the history of {md_text(result.rev, 40)} ({result.rev_sha[:12]}) shows"
             + (f", judged with {md_text(interpreter, 40)}" if interpreter else ""),
-            f"**Now:** {damaged} of {len(subj)} paths in scope are damaged ({int(states.isin(MARKED_STATES).sum())} "
-            f"marked, {int(states.isin(BROKEN_STATES).sum())} do not compile"
-            + (f", {int((states == HOLLOWED).sum())} hollowed: stubs that compile" if (states == HOLLOWED).any() else "")
-            + "), "
-            f"{int(inc['tests_lost'].sum()) if len(inc) else 0} tests lost, in "
-            f"{_plural(int((inc['paths_still_damaged'] > 0).sum()) if len(inc) else 0, 'incident')} "
-            f"still open of {len(inc)}."]
-    context = _context(result, subj)
+            f"**Now:** {now.damaged} of {_plural(now.paths_in_scope, 'path')} in scope "
+            f"{'is' if now.damaged == 1 else 'are'} damaged ({now.marked} marked, {now.broken} "
+            f"{'does' if now.broken == 1 else 'do'} not compile"
+            + (f", {now.hollowed} hollowed: stubs that compile" if now.hollowed else "") + "), "
+            f"{_plural(now.tests_lost, 'test')} lost, in "
+            f"{_plural(sum(1 for i in told if i.paths_still_damaged), 'incident')} still open of {len(told)}."]
+    top = story.top
+    if top is not None:
+        home = next((i.number for i in told if any(a.sha == top.sha for a in i.root_causes + i.damagers)), None)
+        head.append(f"**Top culprit:** {names.name(top)}: root cause of {_plural(top.still, 'path')} still damaged "
+                    f"({top.all_time} damaged in all)" + (f", incident {home}" if home else "") + ".")
+    for line in _suspect_lines(suspects):
+        head.append(line)
+    context = _context(result, result.subjects)
     extra = ["**Judged:** " + context] if context else []
-    scripts = culprits[culprits["kind"] == "script"]
-    by_culprit = {sha: g.sort_values("score", ascending=False)["subject"].tolist()
-                  for sha, g in scripts.groupby("linked_to")}
-    main = culprits[culprits["kind"].isin(MAIN_KINDS)].set_index("sha")
     blocks: list[list[str]] = []
-    block_mentions: list[set[str]] = []
-    for r in inc.head(MAX_INCIDENTS).itertuples(index=False):
-        before = set(names.mentioned)
-        block = [f"## Incident {r.incident}: {_when(r.first_at)} to {_when(r.last_at)}: "
-                 f"{r.paths_still_damaged} of {_plural(r.paths_damaged, 'path')} still damaged"
-                 + (f", {r.tests_lost} tests lost" if r.tests_lost else "")]
-        if r.root_causes:
-            block.append("- **Broke it:** " + _phrase(names.grouped(r.root_causes, r.root_cause_paths), "is the root cause of {paths}")
-                         + ".")
+    for i in told[:MAX_INCIDENTS]:
+        block = [f"## Incident {i.number}, {when(i)}: {i.paths_still_damaged} of {_plural(i.paths_damaged, 'path')} "
+                 f"still damaged" + (f", {_plural(i.tests_lost, 'test')} lost" if i.tests_lost else "")]
+        if i.root_causes:
+            block.append("- **Broke it:** " + _phrase(names, i.root_causes, "is the root cause", 3) + ".")
         moved = []
-        if r.maskers:
-            moved.append("**Masked by** " + _phrase(names.grouped(r.maskers, r.masker_paths, 2), "(marked {paths} already damaged)"))
-        if r.surfacers:
-            moved.append("**surfaced again by** " + _phrase(names.grouped(r.surfacers, r.surfacer_paths, 2),
-                                                           "(unmasked {paths}, left damaged)"))
-        if r.healers:
-            moved.append("**healed by** " + _phrase(names.grouped(r.healers, r.healer_paths, 1),
-                                                    "(healed or deleted {paths})"))
+        if i.maskers:
+            moved.append("**Masked by** " + _phrase(names, i.maskers, "masked paths already damaged", 2))
+        if i.surfacers:
+            moved.append("**surfaced again by** " + _phrase(names, i.surfacers, "unmasked paths, left damaged", 2))
+        if i.healers:
+            moved.append("**healed by** " + _phrase(names, i.healers, "healed or deleted", 1, still=False))
         if moved:
             moved[0] = "**" + moved[0][2].upper() + moved[0][3:]
             block.append("- " + "; ".join(moved) + ".")
-        cleared = []
-        for sha in r.cleared.split()[:2]:
-            if sha not in main.index:
-                continue
-            c = main.loc[sha]
-            names.mentioned.add(sha)
-            who = ", ".join(md_code(s) for s in by_culprit.get(sha, [])[:1])
-            label = f"{who} (commit {sha[:12]})" if who else names.name(sha)
-            cleared.append(f"{label}: touched {c['paths_touched']}, damaged {c['paths_damaged']}, "
-                           f"{c['already_damaged']} already damaged")
+        cleared = _cleared_lines(story, i, names)
         if cleared:
             block.append("- **Cleared:** " + "; ".join(cleared) + ".")
         blocks.append(block)
-        block_mentions.append(names.mentioned - before)
     while blocks and len(head) + sum(len(b) for b in blocks) + len(extra) + 1 > MAX_LINES:
         blocks.pop()
-        names.mentioned -= block_mentions.pop()
     shown = len(blocks)
-    more_culprits = len(set(main.index) - names.mentioned)
-    tail = f"{_plural(len(inc) - shown, 'more incident')}, {_plural(more_culprits, 'more culprit')}: " \
+    main = story.culprits[story.culprits["kind"].isin(MAIN_KINDS)]
+    named = {a.sha for i in told[:shown] for a in i.root_causes + i.damagers + i.maskers + i.surfacers + i.cleared}
+    more_culprits = sum(1 for sha, members in zip(main["sha"], main["members"])
+                        if sha not in named and not any(m[0] in named for m in members))
+    tail = f"{_plural(len(told) - shown, 'more incident')}, {_plural(more_culprits, 'more culprit')}: " \
            f"see incidents.csv, culprits.csv"
     lines = head + [line for b in blocks for line in b] + extra + [tail]
     return lines[:MAX_LINES]
+
+
+def _cleared_lines(story: Story, i, names: _Names) -> list[str]:
+    """The obvious suspects of an incident that damaged none of it (at most 2), by script when one
+    is linked to them by direct evidence."""
+    cul = story.culprits
+    main = cul[cul["kind"].isin(MAIN_KINDS)].set_index("sha")
+    scripts = cul[(cul["kind"] == "script") & (cul.get("strength", "direct") == "direct")] if len(cul) else cul
+    by_culprit = {sha: g.sort_values("score", ascending=False)["subject"].tolist()
+                  for sha, g in scripts.groupby("linked_to")}
+    out = []
+    for a in i.cleared[:2]:
+        if a.sha not in main.index:
+            continue
+        c = main.loc[a.sha]
+        who = ", ".join(md_code(s) for s in by_culprit.get(a.sha, [])[:1])
+        label = f"{who} (commit {a.sha[:12]})" if who else names.name(a)
+        names.named.add(a.sha)
+        out.append(f"{label}: touched {c['paths_touched']}, damaged {c['paths_damaged']}, "
+                   f"{c['already_damaged']} already damaged")
+    return out
+
+
+def _suspect_lines(suspects: pd.DataFrame | None) -> list[str]:
+    if suspects is None or not len(suspects):
+        return []
+    return [f"**Suspect {md_code(r.suspect, 60)}:** {md_text(r.verdict, 200)}" for r in suspects.itertuples(index=False)]
 
 
 def _context(result, subj: pd.DataFrame) -> str:
@@ -201,9 +201,24 @@ def _context(result, subj: pd.DataFrame) -> str:
     return "; ".join(parts) + "." if parts else ""
 
 
-def summary_markdown(result, culprits: pd.DataFrame | None = None, story: Story | None = None) -> str:
+def summary_markdown(result, culprits: pd.DataFrame | None = None, story: Story | None = None,
+                     suspects: pd.DataFrame | None = None) -> str:
     """The summary as one Markdown text (what ``forensics summary`` prints and the report shows)."""
-    return as_markdown(summarize(result, culprits, story=story))
+    return as_markdown(summarize(result, culprits, story=story, suspects=suspects))
+
+
+_ESCAPED = re.compile(r"\\([\\`*\[\]<>#|!~&_])")
+
+
+def as_terminal_text(markdown: str) -> str:
+    """The summary's Markdown as plain text for a terminal: the escapes that kept repository text
+    inert in Markdown are removed (``\\#`` reads ``#``), emphasis marks dropped; headings, bullets and
+    code spans stay as they read."""
+    lines = []
+    for line in markdown.splitlines():
+        line = re.sub(r"(?<!\\)\*\*", "", line)
+        lines.append(_ESCAPED.sub(r"\1", line))
+    return "\n".join(lines) + "\n"
 
 
 def as_markdown(lines: list[str]) -> str:

@@ -194,8 +194,13 @@ def cmd_events(args: argparse.Namespace) -> int:
     from forensics.engine.events import EVENT_COLUMNS
 
     result = _do_scan(args)
+    from forensics.analyses.index import is_masking
+
     cols = EVENT_COLUMNS[:11] + ["author", "kind", "state_before", "state_after", "error_kind_after"]
-    _emit(result.events[cols], args, max_rows=args.head)
+    ev = result.events[cols]
+    # a `healed` event whose path is still damaged (commented out to compile) is masking, never healing
+    ev = ev.assign(masked=[is_masking(e, a) for e, a in zip(ev["event"].astype(str), ev["state_after"])])
+    _emit(ev, args, max_rows=args.head)
     return 0
 
 
@@ -372,6 +377,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hunt",
     "incidents",
     "summary",
+    "suspect",
 )
 
 

@@ -43,7 +43,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     table = story.incidents
     if args.json:
         out = table.copy()
-        for col in ("first_at", "last_at"):
+        for col in ("first_at", "last_at", "followed_until"):
             out[col] = out[col].map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ") if t == t else None)
         print(json.dumps(out.to_dict(orient="records"), indent=1, default=int))
         return 0

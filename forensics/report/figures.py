@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from forensics.engine.states import EVENT_KINDS
+from forensics.analyses.timeline import COUNT_KINDS as EVENT_KINDS   # masking is a kind of its own here
 
 TOP_K = 10
 MAX_BINS = 300          # bars stay >= 2 px wide in a 1,400 px window
@@ -29,7 +29,7 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999"}
 EVENT_COLOURS = {"broke": OKABE_ITO["vermillion"], "marked": OKABE_ITO["orange"],
                  "added_damaged": OKABE_ITO["purple"], "deleted_damaged": OKABE_ITO["grey"],
-                 "healed": OKABE_ITO["blue"], "unmarked": OKABE_ITO["sky"]}
+                 "healed": OKABE_ITO["blue"], "unmarked": OKABE_ITO["sky"], "masked": OKABE_ITO["yellow"]}
 CONFIDENCE_COLOURS = {"high": OKABE_ITO["blue"], "medium": OKABE_ITO["sky"], "low": OKABE_ITO["orange"],
                       "none": OKABE_ITO["grey"]}
 SEQUENTIAL = "Cividis"  # colour-blind safe, monotone in lightness
@@ -141,7 +141,7 @@ def binned_events(timeline: pd.DataFrame, bins: Bins | None = None) -> tuple[pd.
 
 def damage_column(table: pd.DataFrame) -> str:
     """The column that ranks culprits or incidents: damage still present when the table has it."""
-    for col in ("paths_still_damaged", "paths_damaged"):
+    for col in ("paths_still_caused", "paths_still_damaged", "paths_damaged"):
         if col in table.columns:
             return col
     raise KeyError("a culprit or incident table needs paths_still_damaged or paths_damaged")
@@ -154,7 +154,10 @@ def top_culprits(culprits: pd.DataFrame, k: int = TOP_K) -> pd.DataFrame:
     c = culprits[culprits["committed_at"].notna() & (culprits["kind"] != "backup_set")]   # backups are evidence
     col = damage_column(c)
     c = c[c[col] > 0] if (c[col] > 0).any() else c
-    c = c.sort_values([col, "committed_at"], ascending=[False, True])
+    c = c[c["kind"] != "script"] if (c["kind"] != "script").any() else c   # a script is its culprit's context
+    order = [x for x in (col, "paths_still_damaged", "paths_damaged") if x in c.columns]
+    c = c.sort_values([*dict.fromkeys(order), "committed_at"], ascending=[False] * len(dict.fromkeys(order)) + [True],
+                      kind="stable")
     return c.drop_duplicates("sha").head(k)   # a script is introduced by a commit that is also a culprit
 
 
@@ -178,10 +181,17 @@ def label_rows(starts: list[float], widths: list[float]) -> list[int]:
 _CHAR_PX, _AXIS_PX = 6.6, 1100.0   # label font 11 px; a plot area of a 1,400 px page
 
 
+def named_commit(c) -> str:
+    """The commit a culprit row names: a wave's first member (the commit inside it that did the most
+    damage still present), else its own sha."""
+    members = getattr(c, "members", ()) or ()
+    return str(members[0][0]) if c.kind == "wave" and len(members) else str(c.sha)
+
+
 def _culprit_label(rank: int, c) -> str:
-    short = {"bulk_commit": "bulk", "wave": "wave", "breaker": "breaker", "script": "script",
+    short = {"bulk_commit": "bulk", "wave": "in wave", "breaker": "breaker", "script": "script",
              "backup_set": "backups"}.get(c.kind, str(c.kind))
-    return f"{rank} {short} {str(c.sha)[:8]}"
+    return f"{rank} {named_commit(c)[:8]} ({short})"
 
 
 def _annotate_culprits(fig: go.Figure, top: pd.DataFrame, x0: pd.Timestamp, x1: pd.Timestamp) -> int:
@@ -203,7 +213,7 @@ def _annotate_culprits(fig: go.Figure, top: pd.DataFrame, x0: pd.Timestamp, x1: 
         fig.add_annotation(x=r.committed_at, xref="x", y=1.0 + row_h * (nrows - row), yref="paper",
                            text=text(lab), showarrow=False, xanchor="left", yanchor="bottom",
                            font=dict(size=11, color=_INK))
-    still = ranked[col].astype(int).astype(str) + (" still damaged" if col == "paths_still_damaged" else " damaged")
+    still = ranked[col].astype(int).astype(str) + (" still damaged" if col.startswith("paths_still") else " damaged")
     details = ("#" + ranked["rank"].astype(str) + " " + ranked["kind"].astype(str) + " " + ranked["sha"].astype(str)
                + "<br>" + ranked["author"].map(lambda a: text(a, 40)) + ": " + ranked["subject"].map(lambda s: text(s, 80))
                + "<br>" + still + ", " + ranked.get("paths_touched", ranked.get("paths_changed", 0)).astype(str) + " touched")

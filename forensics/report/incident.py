@@ -78,13 +78,17 @@ class IncidentReport:
 
     def headline_html(self) -> str:
         h = self.headline
-        rc = h["root_cause"]
+        rc = h["top_culprit"]
         items = [f"<strong>Damaged now:</strong> {h['damaged_now']} of {plural(h['paths_in_scope'], 'path')} in scope "
                  f"({h['marked_now']} marked, {h['broken_now']} {'does' if h['broken_now'] == 1 else 'do'} not compile)"]
         if rc:
-            items.append(f"<strong>Root cause:</strong> commit <code title=\"{esc(rc['sha'])}\">{esc(rc['sha'][:12])}</code> "
-                         f"by {esc(rc['author'])} at {esc(rc['committed_at'])}, <em>{esc(rc['subject'])}</em>, for "
-                         f"{rc['paths']} of the damaged paths (<code>git show --stat {esc(rc['sha'])}</code>)")
+            wave = (f", in the wave <code>{esc(rc['wave'][:12])}</code>..<code>{esc(rc['wave_last'][:12])}</code> "
+                    f"of {rc['wave_commits']} commits" if rc.get("wave") else "")
+            items.append(f"<strong>Top culprit:</strong> commit <code title=\"{esc(rc['sha'])}\">{esc(rc['sha'][:12])}</code> "
+                         f"by {esc(rc['author'])} at {esc(rc['committed_at'])}, <em>{esc(rc['subject'])}</em>{wave}: root "
+                         f"cause of {rc['paths']} paths still damaged ({rc['paths_all_time']} damaged in all)"
+                         + (f", incident {rc['incident']}" if rc.get("incident") else "")
+                         + f" (<code>git show --stat {esc(rc['sha'])}</code>)")
         c = h["culprits"]
         items.append("<strong>Culprits:</strong> " + ", ".join([
             plural(c.get("bulk_commit", 0), "bulk commit"), plural(c.get("wave", 0), "wave"),
@@ -195,13 +199,40 @@ class IncidentReport:
         return files
 
 
-def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
-    """The numbers at the top of the report (and in report.json)."""
+def _top_culprit(story) -> dict[str, Any] | None:
+    """The story's top culprit as report.json and the header give it."""
     from forensics.report.tables import _iso
 
+    top = story.top if story is not None else None
+    if top is None:
+        return None
+    home = next((i.number for i in story.records if any(a.sha == top.sha for a in i.root_causes + i.damagers)), None)
+    return {"sha": top.sha, "subject": top.subject, "author": top.author, "committed_at": _iso(top.committed_at),
+            "paths": int(top.still), "paths_all_time": int(top.all_time), "incident": home,
+            "wave": top.wave, "wave_last": top.wave_last, "wave_commits": int(top.wave_commits)}
+
+
+def _story_json(story) -> list[dict[str, Any]]:
+    """The incidents of the story as report.json lists them: actors with their counts."""
+    from forensics.report.tables import _iso
+
+    def actors(xs) -> list[dict[str, Any]]:
+        return [{"sha": a.sha, "still": int(a.still), "all_time": int(a.all_time), **({"wave": a.wave} if a.wave else {})}
+                for a in xs]
+
+    return [{"incident": i.number, "first_at": _iso(i.first_at) if i.first_at is not None else None,
+             "last_at": _iso(i.last_at) if i.last_at is not None else None,
+             "paths_damaged": i.paths_damaged, "paths_still_damaged": i.paths_still_damaged, "tests_lost": i.tests_lost,
+             "root_causes": actors(i.root_causes), "maskers": actors(i.maskers), "surfacers": actors(i.surfacers),
+             "healers": actors(i.healers), "cleared": actors(i.cleared)} for i in (story.records if story else ())]
+
+
+def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
+    """The numbers at the top of the report (and in report.json), from the story (``rc.story``): the
+    top culprit, the incidents and their commits are the summary's."""
     subj = result.subjects
-    top = rc.root_causes.iloc[0] if len(rc.root_causes) else None
     totals = blast.by_directory[blast.by_directory["directory"] == "*"]
+    top = _top_culprit(rc.story)
     return {
         "repo": result.repo.path, "rev": result.rev, "rev_sha": result.rev_sha,
         "interpreter": result.manifest.get("interpreter", ""),
@@ -214,9 +245,9 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
         "legacy_now": int((subj["state"] == LEGACY).sum()),
         "error_kinds": {r.error_kind: int(r.paths_now) for r in error_kind_breakdown(result).itertuples(index=False)
                         if r.error_kind != "*" and r.paths_now},
-        "root_cause": None if top is None else {
-            "sha": top["root_cause"], "subject": top["subject"], "author": top["author"],
-            "committed_at": _iso(top["committed_at"]), "paths": int(top["paths"])},
+        "top_culprit": top,
+        "root_cause": top,          # the same commit (an older name of this key)
+        "incidents": _story_json(rc.story),
         "root_causes": {r.root_cause: int(r.paths) for r in rc.root_causes.itertuples(index=False)},
         "culprits": {k: int(v) for k, v in rc.culprits["kind"].value_counts().sort_index().items()},
         "tests_lost": int(totals["tests_lost"].sum()),
@@ -246,6 +277,6 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
               "settings_from": list(result.settings.sources), "interpreter": result.manifest.get("interpreter"),
               "report_python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"}
     report = IncidentReport(title, headline(result, rc, plan, blast), rc, blast, plan, params,
-                            incidents=incidents_of(result, rc.culprits))
+                            incidents=rc.story.incidents)
     report.write_outputs(p.output_dir)
     return report

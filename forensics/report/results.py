@@ -21,7 +21,7 @@ from forensics.engine.scan import ScanResult, scan
 from forensics.engine.tiers import DEFAULT_TIERS, Tier
 from forensics.report.figures import (blast_treemap, census_over_time_figure, damaged_over_time_figure,
                                       event_heatmap, timeline_figure, touched_vs_damaged_figure)
-from forensics.engine.states import EVENT_KINDS
+from forensics.analyses.timeline import COUNT_KINDS, event_counts
 from forensics.report.display import Table, with_show_command
 from forensics.report.tables import write_csv
 
@@ -40,6 +40,7 @@ class RootCause:
     root_causes: pd.DataFrame
     trend: pd.DataFrame
     summary: list[str] = field(default_factory=list)
+    story: object = None
     since: pd.Timestamp | None = None
     until: pd.Timestamp | None = None
 
@@ -88,7 +89,8 @@ class RootCause:
         chains = self.chains[f.paths_mask(self.chains["path"])]
         return RootCause(result=self.result, timeline=tl, culprits=self.culprits[member], chains=chains,
                          root_causes=self.root_causes[self.root_causes["root_cause"].isin(set(chains["root_cause"]))],
-                         trend=self.trend, summary=self.summary, since=self.since, until=self.until)
+                         trend=self.trend, summary=self.summary, since=self.since, until=self.until,
+                         story=self.story)
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,8 @@ def timeline_from_events(events: pd.DataFrame, commits: pd.DataFrame) -> pd.Data
     """Per commit with events: sha, committed_at, author, subject and one count column per event kind
     (the shape of ``forensics.analyses.timeline``, for any subset of the events)."""
     if not len(events):
-        return pd.DataFrame(columns=["sha", "committed_at", "author", "subject", *EVENT_KINDS])
-    counts = pd.crosstab(events["sha"], events["event"].astype(str)).reindex(columns=list(EVENT_KINDS), fill_value=0)
+        return pd.DataFrame(columns=["sha", "committed_at", "author", "subject", *COUNT_KINDS])
+    counts = event_counts(events)
     info = commits.set_index("sha")[["committed_at", "author", "subject"]]
     return info.join(counts, how="inner").reset_index().rename(columns={"index": "sha"}).sort_values("committed_at")
 
@@ -174,6 +176,9 @@ def path_chain(result: ScanResult, path: str, whole: bool = False) -> pd.DataFra
         raise ForensicsError(f"no events for {path!r}, and it is not a path in scope at {result.rev}")
     rows = rows.sort_values("order")
     subjects = result.commits.set_index("sha")["subject"]
+    from forensics.analyses.timeline import counted_kind
+
+    rows = rows.assign(event=counted_kind(rows))        # masking is shown as masking, never as healing
     out = rows.assign(subject=rows["sha"].map(subjects))[["committed_at", "sha", "author", "subject", "path", "event",
                                                           "state_before", "state_after"]]
     return with_show_command(out).reset_index(drop=True)
@@ -210,11 +215,14 @@ def analyse_root_cause(repo_or_result, rev: str = "HEAD", *, since: str | None =
     """Scan (or take a scan) and build every root-cause table."""
     result = repo_or_result if isinstance(repo_or_result, ScanResult) else scan(repo_or_result, rev, **scan_options)
     tl = build_timeline(result, bulk_threshold)
+    from forensics.analyses.incidents import build_story
+
     cul = find_culprits(result, bulk_threshold, wave_window, wave_min_damaged)
     chains = result.chains()
+    story = build_story(result, cul, wave_window=wave_window)     # the one story every view renders
     return RootCause(result=result, timeline=tl, culprits=cul, chains=chains, root_causes=root_causes(result, chains),
-                     trend=damaged_over_time(result), summary=summarize(result, cul, chains),
-                     since=_utc(since), until=_utc(until))
+                     trend=damaged_over_time(result), summary=summarize(result, cul, story=story),
+                     since=_utc(since), until=_utc(until), story=story)
 
 
 class BlastRadius:

@@ -44,6 +44,7 @@ from typing import Any, Callable
 from forensics.simulate.content import RawFile, SrcModule
 from forensics.simulate import realistic_background as background
 from forensics.simulate.model import AUTHORS, Model
+from forensics.simulate.realistic_blamed import BLAMED_AT, blamed_renamed, blamed_rename_ops, blamed_script_run
 from forensics.simulate.realistic_ci import ci_files
 from forensics.simulate.realistic_compiles import add_compiling_damage
 from forensics.simulate.realistic_content import (BULK_WS_SCRIPT, CODE, FIXER_SCRIPT, MASKED, MIGRATE_SCRIPT,
@@ -199,6 +200,7 @@ class Realistic:
         def at(when: datetime, fn: Callable[[], None]) -> None:
             actions.append((when, next(seq), fn))
 
+        at(BLAMED_AT, lambda: blamed_script_run(self))
         at(BREAKERS_AT[0] - timedelta(minutes=1), lambda: self.m.tag("sim/before-incident-a"))
         for k, when in enumerate(BREAKERS_AT):
             at(when, lambda k=k: self.breaker(k))
@@ -236,7 +238,7 @@ class Realistic:
         """Keep noise away from the story: ordinary work (``None``) only from the hours before each
         story commit (a feature branch takes up to two hours); bursts and bulk commits from the whole
         of incident A and ``margin_hours`` around every story commit."""
-        fixed = [*BREAKERS_AT, FIXER_ADDED_AT, WAVE_AT - timedelta(minutes=12), WAVE_AT, SNAPSHOT_1_AT, BULK_WS_AT,
+        fixed = [*BREAKERS_AT, BLAMED_AT, FIXER_ADDED_AT, WAVE_AT - timedelta(minutes=12), WAVE_AT, SNAPSHOT_1_AT, BULK_WS_AT,
                  STYLE_AT, STYLE_HEAL_AT, UNMASK_AT, SNAPSHOT_2_AT]
         if margin_hours is None:
             return any(t - timedelta(hours=3) <= when <= t + timedelta(minutes=40) for t in fixed)
@@ -501,8 +503,10 @@ class Realistic:
                 else:
                     new = replace(f, class_mode=MASKED, fixer_noise=True)
                 ops.append(("put", p, new))
-            self._commit("erin", f"Auto-fix syntax errors (batch {k + 1}/{WAVE_COMMITS})", ops, role="fixer",
-                         minutes=None if k == 0 else rng.uniform(0.6, 1.2))
+            idx = self._commit("erin", f"Auto-fix syntax errors (batch {k + 1}/{WAVE_COMMITS})",
+                               ops + blamed_rename_ops(self, k), role="fixer",
+                               minutes=None if k == 0 else rng.uniform(0.6, 1.2))
+            blamed_renamed(self, k, idx)
 
     def _backup_run(self, who: str, paths: list[str], first: datetime, message: str, role: str) -> None:
         """One commit of ``PATH.backup_YYYYmmdd_HHMMSS`` copies whose suffixes span 30 consecutive seconds."""

@@ -47,6 +47,7 @@ rules). ``truth.json`` holds the demo's sections (``events``, ``states`` at ever
 - ``bulk_commits``: count of commits with 50 or more changed paths.
 - ``hollowed_paths``, ``commentout_paths``, ``decoys``, ``hollowing_commit``, ``commentout_prefix``:
   damage that compiles and the honest work beside it (:mod:`forensics.simulate.realistic_compiles`).
+- ``blamed_script``: see :mod:`forensics.simulate.realistic_blamed` (a cleared suspect, renamed in a wave).
 - ``windows_path``: ``{sha, script, as_written}``: a bulk commit (damaging nothing) whose message names an
   existing script the Windows way (backslashes for slashes); a table must show it unmangled.
 """
@@ -58,6 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forensics.simulate.model import AUTHORS, Model, is_subject
+from forensics.simulate.realistic_blamed import blamed_truth
 from forensics.simulate.realistic_ci import PYTHON_FILES, TESTPATHS
 from forensics.simulate.realistic_compiles import compiles_truth
 from forensics.simulate.realistic_content import CODE, PLACEHOLDERS, SURFACED, RealTest
@@ -127,8 +129,9 @@ def episodes(model: Model) -> list[Episode]:
     return out
 
 
-def _ranked(counter: dict[int, set[str]], shas: dict[int, str]) -> list[str]:
-    return [shas[i] for i, _ in sorted(counter.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+def _ranked(counter: dict[int, set[str]], shas: dict[int, str], still: set[str] = frozenset()) -> list[str]:
+    """Commits ranked by damage still present (paths of theirs still damaged), then all-time, then oldest."""
+    return [shas[i] for i, _ in sorted(counter.items(), key=lambda kv: (-len(kv[1] & still), -len(kv[1]), kv[0]))]
 
 
 def _summarise(eps: list[Episode], own: set[int], model: Model, shas: dict[int, str],
@@ -162,7 +165,7 @@ def _summarise(eps: list[Episode], own: set[int], model: Model, shas: dict[int, 
         if ch and ch.get("last_good"):
             lost += max(0, ch["last_good"]["tests"] - ch["tests"])
     return {"first_at": _iso(min(times)) if times else "", "last_at": _iso(max(times)) if times else "",
-            "root_causes": _ranked(roots, shas), "maskers": _ranked(maskers, shas),
+            "root_causes": _ranked(roots, shas, still), "maskers": _ranked(maskers, shas),
             "surfacers": _ranked(surfacers, shas), "culprits": _ranked(culprits, shas),
             "paths_damaged": damaged, "paths_still_damaged": sorted(still), "tests_lost": lost}
 
@@ -361,6 +364,7 @@ def realistic_truth(model: Model, shas: dict[int, str], truth: dict[str, Any]) -
         "bulk_commits": sum(1 for c in commits if c.paths_changed >= 50),
         "windows_path": {"sha": shas[story["windows_path"]["commit"]], "script": story["windows_path"]["script"],
                          "as_written": story["windows_path"]["script"].replace("/", "\\")},
+        **blamed_truth(story, shas),
         "sets": {"wave_missed": story["wave"]["missed"], "wave_overreach": story["wave"]["overreach"],
                  "pinned": story["pinned"]},
         **compiles_truth(model, shas),

@@ -66,8 +66,11 @@ def test_the_whole_wave_is_taken_from_any_of_its_commits(incident, scanned):
 
 def test_census_over_time_matches_the_tagged_states(incident, scanned):
     over = census_over_time(scanned)
-    day_of_breaker = pd.Timestamp("2025-09-06", tz="UTC")
-    at = over[over["at"] == day_of_breaker]
+    assert not over.duplicated(["at", "directory", "tier"]).any()     # one sample per (day, directory, tier)
+    per_commit = census_over_time(scanned, freq="commit")
+    tagged = incident["tags"]["sim/after-breaker"]
+    when = scanned.commits.set_index("sha").loc[tagged, "committed_at"]
+    at = per_commit[per_commit["at"] == when]
     assert at["damaged"].sum() == sum(s in DAMAGED for s in incident["states"]["sim/after-breaker"].values())
     last = over[over["at"] == over["at"].max()]
     assert last["damaged"].sum() == len(incident["chains"])

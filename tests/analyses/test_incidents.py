@@ -65,7 +65,7 @@ def test_unrelated_damage_stays_its_own_incident_even_inside_a_long_one(incident
 def test_every_culprit_is_ranked_by_the_damage_it_explains_now(incident, story):
     cul = story.culprits
     main = cul[cul["kind"].isin(MAIN_KINDS)]
-    keys = list(zip(main["paths_still_damaged"], main["paths_damaged"]))
+    keys = list(zip(main["paths_still_caused"], main["paths_still_damaged"], main["paths_damaged"]))
     assert keys == sorted(keys, reverse=True)
     assert list(cul.columns[:11]) == ["kind", "sha", "committed_at", "author", "subject", "paths_changed",
                                       "paths_damaged", "paths_healed", "scripts", "paths_still_damaged", "evidence"]

@@ -65,18 +65,22 @@ def test_the_fixer_script_is_linked_to_its_wave_by_its_source(realistic, realist
 
 
 def test_no_script_row_without_evidence_and_no_bystander_linked(realistic, story):
-    scr = story.culprits[story.culprits["kind"] == "script"]
-    assert scr["evidence"].str.len().gt(0).all() and scr["score"].gt(0).all()
-    assert scr.groupby("linked_to").size().max() <= 3
+    every = story.culprits[story.culprits["kind"] == "script"]
+    assert every["evidence"].str.len().gt(0).all() and every.groupby("linked_to").size().max() <= 3
+    leads = every[every["strength"] == "lead"]        # moved, never shown to have done anything: no damage
+    assert (leads[["score", "paths_damaged", "paths_still_damaged", "paths_touched"]] == 0).all().all()
+    assert leads["evidence"].str.contains("moving is not evidence").all()
+    scr = every[every["strength"] == "direct"]
+    assert scr["score"].gt(0).all()
     main = story.culprits[story.culprits["kind"].isin(MAIN_KINDS)].set_index("sha")
     for row in scr.itertuples(index=False):
         message = main.loc[row.linked_to, "subject"]
-        named = "named in message" in row.evidence and (row.subject in message
+        named = "named in message" in row.evidence and (row.subject.rsplit("/", 1)[-1] in message
                                                         or row.subject.replace("/", "\\") in message)
-        assert named or "source has" in row.evidence or "same commit" in row.evidence, row
+        assert named or "source has" in row.evidence or "changed in a damaging commit" in row.evidence, row
     windows = realistic["windows_path"]
     bystanders = set(realistic["scripts"]) - {realistic["fixer_script"]["path"], windows["script"]}
-    assert not bystanders & set(scr["subject"])
+    assert not bystanders & set(every["subject"])
 
 
 def test_a_script_named_the_windows_way_is_shown_as_written(realistic, story):
@@ -115,5 +119,6 @@ def test_the_summary_fits_a_screen_and_clears_the_bulk_import_script_by_name(rea
     assert (f"`{bulk['script']}` (commit {bulk['sha'][:12]}): touched {bulk['touched']}, damaged 0, "
             f"{bulk['already_damaged']} already damaged") in text
     first = realistic["incident_groups"][0]
-    assert f"{len(first['paths_still_damaged'])} of {len(first['paths_damaged'])} paths still damaged" in lines[2]
-    assert first["root_causes"][0][:12] in lines[3] and first["surfacers"][0][:12] in lines[4]
+    assert lines[2].startswith("**Top culprit:**")
+    assert f"{len(first['paths_still_damaged'])} of {len(first['paths_damaged'])} paths still damaged" in lines[3]
+    assert first["root_causes"][0][:12] in lines[4] and first["surfacers"][0][:12] in lines[5]
