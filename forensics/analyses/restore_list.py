@@ -201,12 +201,12 @@ class _EditLookup:
         return self._info.get(sha, ("", "", 0))
 
     def describe(self, edits: list[str]) -> str:
-        """``3 later edits would be lost, one of them a bulk change ("reformat imports", 412 files)``."""
+        """``3 later edits would be lost, one of them a bulk change ("Fix imports", 412 files)``."""
         if not edits:
             return ""
         n = len(edits)
         bulk = [e for e in edits if self.info(e)[2] >= self.threshold]
-        head = f"{_count(n)} later edit{'s' if n != 1 else ''} would be lost"
+        head = f"{n} later edit{'s' if n != 1 else ''} would be lost"
         if bulk:
             _, subject, files = self.info(bulk[0])
             which = (": a bulk change" if n == 1 else ", all of them bulk changes" if len(bulk) == n
@@ -218,7 +218,7 @@ class _EditLookup:
 
 
 def _count(n: int) -> str:
-    return {1: "one", 2: "two", 3: "three"}.get(n, str(n))
+    return "one" if n == 1 else str(n)
 
 
 def _quoted(subject: str, limit: int = 60) -> str:

@@ -251,7 +251,7 @@ class Investigation:
 
         layout = widgets.Layout(width="60em")
         incident = widgets.Dropdown(description="incident", layout=layout, options=[
-            (f"#{r.incident}: {r.paths_still_damaged} still damaged, {str(r.headline)[:80]}", str(r.incident))
+            (f"#{r.incident}: {str(r.headline)[:110]}", str(r.incident))
             for r in self.incidents.itertuples(index=False)])
         culprit = widgets.Dropdown(description="culprit", layout=layout)
         path = widgets.Dropdown(description="file", layout=layout)
@@ -284,7 +284,10 @@ class Investigation:
         def on_path(change: Any = None) -> None:
             if not path.value:
                 return
-            show(out_path, self.chain(path.value), self.diff(path.value), self.last_good(path.value))
+            change = damaging_change(self.result, path.value)
+            show(out_path, self.chain(path.value), self.diff(path.value), self.last_good(path.value),
+                 *([HTMLBlock("<p class='fx-step'><b>The damaging commit as pydriller sees it</b></p>"),
+                    self.commit_view(change.sha, change.path)] if change is not None else []))
 
         def guarded(fn):
             def run(change: Any = None) -> None:
