@@ -16,13 +16,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev]'
 	@touch $@
 
-# The report's browser test draws the page in headless Chromium (Debian's package).
+# The browser tests draw the report in headless Chromium and drive JupyterLab through chromedriver
+# (Debian's chromium and chromium-driver).
 browser:
-	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	@{ command -v chromium >/dev/null || command -v chromium-browser >/dev/null; } && command -v chromedriver >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium for the report's browser test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is needed for the browser test: apt-get install chromium"; exit 2; fi; }
+	    echo "installing chromium and chromium-driver for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium and chromedriver are needed for the browser tests: apt-get install chromium chromium-driver"; exit 2; fi; }
 
 demo: install
 	$(BIN)/forensics simulate $(DEMO) --seed 7

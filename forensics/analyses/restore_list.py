@@ -9,17 +9,21 @@ import pandas as pd
 
 from forensics.analyses.restore_command import restore_command as _command, shell_path  # noqa: F401 (re-exported)
 from forensics.engine.health import HEALTHY, judge, unmask
-from forensics.engine.tiers import DEFAULT_TIERS, Tier, tier_of
+from forensics.engine.tiers import DEFAULT_TIERS, Tier, tier_reason
 
+# The order a lead reads: what and how urgent, what to do and how sure, what it gains and loses,
+# then the evidence (commits, times, blobs). SHA lists are not here: see :func:`lost_edits`.
 RESTORE_COLUMNS = [
-    "path", "state", "damaged_since", "damaged_at", "root_cause", "root_cause_at", "last_good_sha",
-    "last_good_path", "last_good_at", "source", "backup_path", "tests_now", "tests_last_good",
-    "edits_since_damage", "priority", "confidence", "restore_command",
+    "path", "priority", "tier_reason", "action", "confidence", "confidence_reason", "tests_recovered",
+    "edits_since_damage", "state", "source", "tests_now", "tests_last_good", "last_good_path", "backup_path",
+    "restore_command", "damaged_since", "damaged_at", "root_cause", "root_cause_at", "last_good_sha",
+    "last_good_at",
     # beyond the contract
-    "tier_label", "tests_recovered", "current_blob", "candidate_blob", "last_good_blob", "backup_sha",
-    "backup_at", "backup_blob", "backup_tests", "edits", "markers_now", "fallback", "fallback_blob",
-    "fallback_compiles", "code_lines_now", "code_lines_recovered",
+    "tier_label", "tests_given_up", "current_blob", "candidate_blob", "last_good_blob", "backup_sha",
+    "backup_at", "backup_blob", "backup_tests", "markers_now", "fallback", "fallback_blob", "fallback_compiles",
+    "code_lines_now", "code_lines_recovered",
 ]
+LOST_EDIT_COLUMNS = ["path", "sha", "committed_at", "author", "subject", "paths_changed", "is_bulk"]
 CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
 
 
@@ -67,20 +71,32 @@ def _first_seen(result, paths: set[str], blobs: set[str]) -> dict[tuple[str, str
 
 def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFrame:
     """One row per damaged path at the revision (backup paths are never rows). Columns:
-    RESTORE_COLUMNS. ``source`` is ``git`` (the newest healthy version before the damage, following
-    renames and copies), ``backup`` (a healthy backup whose content is newer than that), or ``none``.
-    ``edits_since_damage`` counts commits after the damage that changed the path by neither damage
-    nor repair: their work is lost by a restore (listed in ``edits``). ``confidence``: ``high`` (git,
-    same path, nothing since), ``medium`` (edits since), ``low`` (lineage through another path, or a
-    backup), ``none`` (no healthy source). Sorted by priority, then tests recovered, then path.
-    Where no healthy source exists and the version has markers, ``fallback='unmask'`` with whether
-    the unmasked text compiles. ``code_lines_now`` / ``code_lines_recovered``: the code lines the
-    damaged version holds, and what the restore candidate holds more (what a restore of a hollowed
-    file brings back; :mod:`forensics.engine.content`)."""
+    RESTORE_COLUMNS, in the order a lead reads them.
+
+    - ``priority`` and ``tier_reason``: the first tier rule matching the path, and that rule in words.
+    - ``action``: what to do, in words; ``restore_command`` the command that does it.
+    - ``source``: ``git`` (the newest healthy version before the damage, following renames and
+      copies), ``backup`` (a healthy backup whose content is newer than that), or ``none``.
+    - ``confidence``: ``high`` (git, same path, nothing since), ``medium`` (later edits would be
+      lost), ``low`` (lineage through another path, or a backup), ``none`` (no healthy source);
+      ``confidence_reason`` says why for this row (how many later edits, how many of them bulk
+      changes, which other path or backup).
+    - ``edits_since_damage``: commits after the damage that changed the path by neither damage nor
+      repair: their work is lost by a restore (one row each in :func:`lost_edits`).
+    - ``tests_recovered``: tests that run after the restore and not now, never negative. A file that
+      does not compile runs no test now, so it recovers every test of the restored version;
+      ``tests_given_up`` counts the other way (tests that run now and not after the restore).
+    - ``fallback``: ``unmask`` where no healthy source exists and the version has markers, with
+      whether the unmasked text compiles (``fallback_compiles``).
+
+    - ``code_lines_now`` / ``code_lines_recovered``: the code lines the damaged version holds, and what
+      the restore candidate holds more (what a restore of a hollowed file brings back;
+      :mod:`forensics.engine.content`).
+
+    Sorted by priority (the tiers' order), then tests recovered (most first), then path."""
     chains = result.chains()
     subj = result.subjects
-    tests_now_of = dict(zip(subj["path"], subj["tests"]))
-    markers_now_of = dict(zip(subj["path"], subj["markers"]))
+    now_of = {p: (int(t), int(m), bool(c)) for p, t, m, c in zip(subj["path"], subj["tests"], subj["markers"], subj["compiles"])}
     at_of = result.commits.set_index("sha")["committed_at"]
     tests_of = dict(zip(result.versions["blob"], result.versions["tests"]))
     code_of = dict(zip(result.versions["blob"], result.versions["code_lines"])) \
@@ -88,11 +104,13 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
     backups = _backup_candidates(result).sort_values("order", kind="stable")
     newest_backup = {t: row for t, row in zip(backups["target"], backups.to_dict("records"))}
     backup_order = {t: o for t, o in zip(backups["target"], backups["order"])}
+    edits_of = _EditLookup(result)
     first_seen = None
     rows = []
     need_unmask = []
     for c in chains.itertuples(index=False):
-        now = {"tests": tests_now_of[c.path], "markers": markers_now_of[c.path]}
+        tests_now, markers_now, compiles_now = now_of[c.path]
+        runnable_now = tests_now if compiles_now else 0      # a file that does not compile runs no test
         lg_blob = c.last_good_blob
         lg_at = at_of.get(c.last_good_sha, pd.NaT) if c.last_good_sha else pd.NaT
         names = {c.path, c.last_good_path, c.root_cause_path} - {""}   # backups of earlier names count too
@@ -110,46 +128,57 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
         candidate = bk["blob"] if source == "backup" else lg_blob
         tests_cand = int(bk["tests"]) if source == "backup" else tests_lg
         edits = list(c.edits)
+        moved = bool(c.last_good_path and c.last_good_path != c.path)
         if source == "none":
             confidence = "none"
-        elif source == "backup" or (c.last_good_path and c.last_good_path != c.path):
+        elif source == "backup" or moved:
             confidence = "low"
         elif edits:
             confidence = "medium"
         else:
             confidence = "high"
-        tier, label = tier_of(c.path, tiers)
+        tier, label, why_tier = tier_reason(c.path, tiers)
         rows.append({
-            "path": c.path, "state": c.state, "damaged_since": c.damaged_since, "damaged_at": c.damaged_since_at,
-            "root_cause": c.root_cause, "root_cause_at": c.root_cause_at, "last_good_sha": c.last_good_sha,
-            "last_good_path": c.last_good_path, "last_good_at": lg_at, "source": source, "backup_path": backup_path,
-            "tests_now": int(now["tests"]), "tests_last_good": tests_lg, "edits_since_damage": len(edits),
-            "priority": tier, "confidence": confidence,
+            "path": c.path, "priority": tier, "tier_reason": why_tier,
+            "action": _action(source, moved, bk), "confidence": confidence,
+            "confidence_reason": _confidence_reason(confidence, source, c.last_good_path if moved else "", backup_path,
+                                                    edits_of.describe(edits)),
+            "tests_recovered": max(0, tests_cand - runnable_now) if source != "none" else 0,
+            "edits_since_damage": len(edits), "state": c.state, "source": source,
+            "tests_now": tests_now, "tests_last_good": tests_lg, "last_good_path": c.last_good_path,
+            "backup_path": backup_path,
             "restore_command": _command(c.path, source, c.last_good_sha, c.last_good_path, lg_blob, bk),
-            "tier_label": label, "tests_recovered": tests_cand - int(now["tests"]) if source != "none" else 0,
+            "damaged_since": c.damaged_since, "damaged_at": c.damaged_since_at, "root_cause": c.root_cause,
+            "root_cause_at": c.root_cause_at, "last_good_sha": c.last_good_sha, "last_good_at": lg_at,
+            "tier_label": label, "tests_given_up": max(0, runnable_now - tests_cand) if source != "none" else 0,
             "current_blob": c.blob, "candidate_blob": candidate or "", "last_good_blob": lg_blob,
             "backup_sha": bk["sha"] if bk is not None else "", "backup_at": bk["at"] if bk is not None else pd.NaT,
             "backup_blob": bk["blob"] if bk is not None else "", "backup_tests": int(bk["tests"]) if bk is not None else 0,
-            "edits": " ".join(edits), "markers_now": int(now["markers"]), "fallback": "", "fallback_blob": "",
-            "fallback_compiles": pd.NA,
+            "markers_now": markers_now, "fallback": "", "fallback_blob": "", "fallback_compiles": pd.NA,
             "code_lines_now": int(code_of.get(c.blob, 0) or 0),
             "code_lines_recovered": (int(code_of.get(candidate, 0) or 0) - int(code_of.get(c.blob, 0) or 0))
             if candidate else 0,
         })
-        if source == "none" and int(now["markers"]) > 0:
-            need_unmask.append(len(rows) - 1)
+        if source == "none" and markers_now > 0:
+            need_unmask.append((len(rows) - 1, runnable_now))
     if need_unmask:
         from forensics.engine.gitdata import blob_id
 
-        contents = result.read_blobs([rows[i]["current_blob"] for i in need_unmask])
+        contents = result.read_blobs([rows[i]["current_blob"] for i, _ in need_unmask])
         patterns = result.settings.rules.compiled_markers
-        for i in need_unmask:
+        for i, runnable_now in need_unmask:
             data = contents.get(rows[i]["current_blob"])
             if data is None:
                 continue
             new = unmask(data, patterns)
             health = judge(new, patterns)
-            rows[i].update(fallback="unmask", fallback_blob=blob_id(new, result.repo.object_format), fallback_compiles=health.compiles)
+            gained = max(0, health.tests - runnable_now) if health.compiles else 0
+            rows[i].update(fallback="unmask", fallback_blob=blob_id(new, result.repo.object_format),
+                           fallback_compiles=health.compiles, tests_recovered=gained,
+                           action="unmask the marked lines" if health.compiles else "unmask, then fix by hand",
+                           confidence_reason=rows[i]["confidence_reason"] + (
+                               "; unmasking the marked lines makes it compile" if health.compiles
+                               else "; unmasking leaves it broken: fix by hand"))
     df = pd.DataFrame(rows, columns=RESTORE_COLUMNS)
     df["fallback_compiles"] = df["fallback_compiles"].astype("boolean")
     for col in ("damaged_at", "root_cause_at", "last_good_at", "backup_at"):
@@ -158,6 +187,84 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
     df["_tier"] = df["priority"].map(order)
     df = df.sort_values(["_tier", "tests_recovered", "path"], ascending=[True, False, True], kind="stable")
     return df.drop(columns="_tier").reset_index(drop=True)
+
+
+class _EditLookup:
+    """Who made the later edits a restore would lose, and which of them were bulk changes (a commit
+    changing at least the bulk threshold of paths): looked up per commit, once."""
+
+    def __init__(self, result) -> None:
+        c = result.commits
+        self._info = {s: (a, subj, int(n)) for s, a, subj, n in zip(c["sha"], c["author"], c["subject"], c["paths_changed"])}
+        self.threshold = int(result.settings.bulk_threshold)
+
+    def info(self, sha: str) -> tuple[str, str, int]:
+        return self._info.get(sha, ("", "", 0))
+
+    def describe(self, edits: list[str]) -> str:
+        """``3 later edits would be lost, one of them a bulk change ("Fix imports", 412 files)``."""
+        if not edits:
+            return ""
+        n = len(edits)
+        bulk = [e for e in edits if self.info(e)[2] >= self.threshold]
+        head = f"{n} later edit{'s' if n != 1 else ''} would be lost"
+        if bulk:
+            _, subject, files = self.info(bulk[0])
+            which = (": a bulk change" if n == 1 else ", all of them bulk changes" if len(bulk) == n
+                     else f", {_count(len(bulk))} of them {'a bulk change' if len(bulk) == 1 else 'bulk changes'}")
+            return f"{head}{which} ({_quoted(subject)}, {files} files)"
+        authors = sorted({self.info(e)[0] for e in edits} - {""})
+        by = f" by {', '.join(authors[:3])}{' and others' if len(authors) > 3 else ''}" if authors else ""
+        return f"{head}{by}, none of them a bulk change: review them before restoring"
+
+
+def _count(n: int) -> str:
+    return "one" if n == 1 else str(n)
+
+
+def _quoted(subject: str, limit: int = 60) -> str:
+    s = " ".join(str(subject).split())
+    return '"' + (s[: limit - 1] + "…" if len(s) > limit else s) + '"'
+
+
+def _action(source: str, moved: bool, bk) -> str:
+    """What to do, in words (``restore_command`` does it)."""
+    if source == "backup":
+        return "copy the backup back" if bk is not None and bk["at_rev"] else "restore the backup from history"
+    if source == "git":
+        return "restore the last good version from its earlier path" if moved else "restore the last good version"
+    return "fix by hand: no healthy version"
+
+
+def _confidence_reason(confidence: str, source: str, other_path: str, backup_path: str, edits: str) -> str:
+    """Why a row has its confidence, in words a lead can act on."""
+    if confidence == "none":
+        return "no healthy version in history or in a backup"
+    if source == "backup":
+        why = f"from the backup {backup_path}, newer than the last good version in git"
+    elif other_path:
+        why = f"the last good version is at another path ({other_path}): check the content fits here"
+    else:
+        why = ""
+    if confidence == "high":
+        return "nothing changed since the damage: the restore loses no work"
+    return "; ".join(p for p in (why, edits) if p) or "nothing changed since the damage"
+
+
+def lost_edits(result, plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The later edits a restore would throw away, one row per (path, commit), oldest first per path:
+    the SHA lists kept out of the restore list's rows. Columns: LOST_EDIT_COLUMNS (``is_bulk``: the
+    commit changed at least the bulk threshold of paths). ``plan`` narrows to its paths."""
+    chains = result.chains()
+    if plan is not None:
+        chains = chains[chains["path"].isin(set(plan["path"]))]
+    pairs = [(p, e) for p, edits in zip(chains["path"], chains["edits"]) for e in edits]
+    if not pairs:
+        return pd.DataFrame(columns=LOST_EDIT_COLUMNS)
+    info = result.commits.set_index("sha")[["committed_at", "author", "subject", "paths_changed"]]
+    df = pd.DataFrame(pairs, columns=["path", "sha"]).join(info, on="sha")
+    df["is_bulk"] = df["paths_changed"] >= int(result.settings.bulk_threshold)
+    return df[LOST_EDIT_COLUMNS].reset_index(drop=True)
 
 
 def confidence_by_tier(plan: pd.DataFrame) -> pd.DataFrame:

@@ -246,12 +246,20 @@ def cmd_culprits(args: argparse.Namespace) -> int:
 
 
 def cmd_restore_list(args: argparse.Namespace) -> int:
-    from forensics.analyses.restore_list import restore_list
+    from forensics.analyses.restore_list import lost_edits, restore_list
     from forensics.engine.tiers import load_tiers
 
     tiers = load_tiers(args.priority_rules)
     result = _do_scan(args)
-    _emit(restore_list(result, tiers), args)
+    plan = restore_list(result, tiers)
+    _emit(plan, args)
+    if args.edits_csv:
+        from forensics.report.tables import write_table
+
+        edits = lost_edits(result, plan)
+        write_table(edits, args.edits_csv, "csv")
+        if not args.quiet:
+            print(f"wrote {len(edits)} later edits a restore would lose to {args.edits_csv}", file=sys.stderr)
     return 0
 
 
@@ -459,6 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scan_options(p)
     _csv_option(p)
     p.add_argument("--priority-rules", metavar="FILE.toml", help="priority tier rules (replace the shipped P0-P4)")
+    p.add_argument("--edits-csv", metavar="FILE",
+                   help="write the later edits a restore would lose to FILE, one row per (path, commit)")
     p.set_defaults(func=cmd_restore_list)
 
     p = sub.add_parser("restore", help="dry-run or apply a restore plan (a restore-list CSV)")

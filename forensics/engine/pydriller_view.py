@@ -62,3 +62,30 @@ def commits_via_pydriller(repo: Repository, rev_sha: str) -> pd.DataFrame:
                          c.msg.split("\n", 1)[0]))
     return pd.DataFrame(rows, columns=["sha", "parents", "is_merge", "author", "author_email", "authored_at",
                                        "committed_at", "subject"])
+
+
+COMMIT_FILE_COLUMNS = ["path", "old_path", "change_type", "added_lines", "deleted_lines", "methods_changed"]
+
+
+def commit_files_via_pydriller(repo: Repository, sha: str, focus_path: str | None = None,
+                               max_files: int = 200) -> pd.DataFrame:
+    """One commit as pydriller sees it, on the throwaway view (never the evidence): its modified files
+    with the lines added and deleted, and the methods changed (pydriller's lizard parse) for
+    ``focus_path`` only (a bulk commit's hundreds of files are not parsed). At most ``max_files``
+    rows, ``focus_path`` first. Columns: COMMIT_FILE_COLUMNS. The history walk itself stays on git
+    plumbing: this is the analyst's per-commit view."""
+    from pydriller import Repository as PydrillerRepository
+
+    rows = []
+    with throwaway_view(repo) as view:
+        for c in PydrillerRepository(view, single=sha).traverse_commits():
+            for m in c.modified_files:
+                path = m.new_path or m.old_path or ""
+                methods = ""
+                if focus_path is not None and path == focus_path:
+                    methods = " ".join(sorted({meth.name for meth in m.changed_methods}))
+                rows.append((path, m.old_path or "", m.change_type.name, m.added_lines, m.deleted_lines, methods))
+    df = pd.DataFrame(rows, columns=COMMIT_FILE_COLUMNS)
+    if focus_path is not None:
+        df = pd.concat([df[df["path"] == focus_path], df[df["path"] != focus_path]])
+    return df.head(max_files).reset_index(drop=True)

@@ -33,8 +33,12 @@ EVENT_COLOURS = {"broke": OKABE_ITO["vermillion"], "marked": OKABE_ITO["orange"]
 CONFIDENCE_COLOURS = {"high": OKABE_ITO["blue"], "medium": OKABE_ITO["sky"], "low": OKABE_ITO["orange"],
                       "none": OKABE_ITO["grey"]}
 SEQUENTIAL = "Cividis"  # colour-blind safe, monotone in lightness
-# counts: zero is a faint grey on light and dark pages alike; any count is Cividis, light to dark
-COUNT_SCALE = [[0.0, "rgba(128,128,128,0.12)"], [1e-6, "#fde737"], [0.5, "#7c7b78"], [1.0, "#00224e"]]
+# Damage is the strong colour on light and dark pages alike: none is a faint, see-through grey (it takes
+# the page's own background), more is more opaque vermillion (Okabe-Ito, no red/green pair), so the
+# eye goes to damage on JupyterLab's light and dark themes and 0% is never bright.
+DAMAGE_SCALE = [[0.0, "rgba(128,128,128,0.10)"], [1e-6, "rgba(213,94,0,0.22)"], [0.5, "rgba(213,94,0,0.6)"],
+                [1.0, "rgba(213,94,0,1)"]]
+COUNT_SCALE = DAMAGE_SCALE      # the heatmap's event counts: zero faint, many strong
 _TIER_COLOURS = [OKABE_ITO[c] for c in ("vermillion", "orange", "purple", "blue", "grey", "sky", "yellow", "green")]
 
 _INK = "#808080"        # readable on white and on JupyterLab's dark background
@@ -178,7 +182,11 @@ def label_rows(starts: list[float], widths: list[float]) -> list[int]:
     return rows
 
 
-_CHAR_PX, _AXIS_PX = 6.6, 1100.0   # label font 11 px; a plot area of a 1,400 px page
+# Labels are set in a monospaced face, so their width is known before a browser draws them: 11 px
+# DejaVu Sans Mono / Menlo / Consolas advance 0.60-0.62 em a character. They are packed for a plot
+# area of 760 px (JupyterLab with its side panel open, or a 1,000 px page): wider is always safe.
+_LABEL_FONT = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace"
+_CHAR_PX, _AXIS_PX = 0.62 * 11, 760.0
 
 
 def named_commit(c) -> str:
@@ -212,7 +220,7 @@ def _annotate_culprits(fig: go.Figure, top: pd.DataFrame, x0: pd.Timestamp, x1: 
         fig.add_vline(x=r.committed_at, line=dict(color=_INK, dash="dot", width=1))
         fig.add_annotation(x=r.committed_at, xref="x", y=1.0 + row_h * (nrows - row), yref="paper",
                            text=text(lab), showarrow=False, xanchor="left", yanchor="bottom",
-                           font=dict(size=11, color=_INK))
+                           font=dict(size=11, color=_INK, family=_LABEL_FONT))
     still = ranked[col].astype(int).astype(str) + (" still damaged" if col.startswith("paths_still") else " damaged")
     details = ("#" + ranked["rank"].astype(str) + " " + ranked["kind"].astype(str) + " " + ranked["sha"].astype(str)
                + "<br>" + ranked["author"].map(lambda a: text(a, 40)) + ": " + ranked["subject"].map(lambda s: text(s, 80))
@@ -224,18 +232,24 @@ def _annotate_culprits(fig: go.Figure, top: pd.DataFrame, x0: pd.Timestamp, x1: 
     return nrows
 
 
-def _shade_incidents(fig: go.Figure, incidents: pd.DataFrame | None, k: int = TOP_K) -> None:
-    """The top ``k`` incidents (by damage still present) as shaded spans, each labelled at its foot."""
+def _shade_incidents(fig: go.Figure, incidents: pd.DataFrame | None, x0: pd.Timestamp, x1: pd.Timestamp,
+                     k: int = TOP_K) -> None:
+    """The top ``k`` incidents (by damage still present) as shaded spans, each labelled at its foot;
+    labels of incidents close in time are stacked in rows, so none overlaps another."""
     if incidents is None or not len(incidents) or "first_at" not in incidents:
         return
     col = damage_column(incidents)
-    top = incidents[incidents["first_at"].notna()].sort_values(col, ascending=False).head(k)
-    for r in top.itertuples(index=False):
+    top = incidents[incidents["first_at"].notna()].sort_values(col, ascending=False).head(k).sort_values("first_at")
+    span = max((x1 - x0).total_seconds(), 1.0)
+    labels = [f"incident {r.incident}" for r in top.itertuples(index=False)]
+    starts = [(pd.Timestamp(t) - x0).total_seconds() / span for t in top["first_at"]]
+    rows = label_rows(starts, [(len(lab) * _CHAR_PX + 12) / _AXIS_PX for lab in labels])
+    for r, lab, row in zip(top.itertuples(index=False), labels, rows):
         first, last = pd.Timestamp(r.first_at), pd.Timestamp(r.last_at if pd.notna(r.last_at) else r.first_at)
         fig.add_vrect(x0=first, x1=max(last, first + pd.Timedelta(minutes=1)), fillcolor=OKABE_ITO["yellow"],
                       opacity=0.18, line_width=0, layer="below")
-        fig.add_annotation(x=first, y=0, yref="paper", yanchor="bottom", xanchor="left", showarrow=False,
-                           text=text(f"incident {r.incident}"), font=dict(size=10, color=_INK))
+        fig.add_annotation(x=first, y=0.055 * row, yref="paper", yanchor="bottom", xanchor="left", showarrow=False,
+                           text=text(lab), font=dict(size=11, color=_INK, family=_LABEL_FONT))
 
 
 def timeline_figure(timeline: pd.DataFrame, culprits: pd.DataFrame | None = None,
@@ -263,9 +277,9 @@ def timeline_figure(timeline: pd.DataFrame, culprits: pd.DataFrame | None = None
     top = top_culprits(culprits, k) if culprits is not None else None
     if top is not None and len(top):
         x0, x1 = min(x0, top["committed_at"].min()), max(x1, top["committed_at"].max())
-    _shade_incidents(fig, incidents, k)
-    nrows = _annotate_culprits(fig, top, x0, x1) if top is not None else 0
     pad = (x1 - x0) * 0.02
+    _shade_incidents(fig, incidents, x0 - pad, x1 + pad, k)     # labels packed on the axis as drawn
+    nrows = _annotate_culprits(fig, top, x0 - pad, x1 + pad) if top is not None else 0
     fig.update_layout(xaxis=dict(type="date", range=[x0 - pad, x1 + pad]),
                       margin=dict(t=70 + 30 * nrows), height=500 + 30 * nrows,
                       title=dict(y=0.99, yanchor="top"))
@@ -347,8 +361,9 @@ def blast_treemap(paths: pd.DataFrame, title: str = "Paths in scope by directory
         ids=[text(n) for n in ids], labels=[text(n.rsplit("/", 1)[-1]) for n in ids],
         parents=[text(n.rsplit("/", 1)[0]) if "/" in n else "" for n in ids], values=[seen[n][0] for n in ids],
         branchvalues="total",
-        marker=dict(colors=[seen[n][1] / seen[n][0] if seen[n][0] else 0 for n in ids], colorscale=SEQUENTIAL,
-                    reversescale=True, cmin=0, cmax=1, colorbar=dict(title="damaged")),
+        marker=dict(colors=[seen[n][1] / seen[n][0] if seen[n][0] else 0 for n in ids], colorscale=DAMAGE_SCALE,
+                    cmin=0, cmax=1, colorbar=dict(title="damaged", tickformat=".0%"),
+                    line=dict(color="rgba(128,128,128,0.5)", width=1)),
         customdata=[[text(n), seen[n][1]] for n in ids],
         hovertemplate="%{customdata[0]}<br>%{value} paths, %{customdata[1]} damaged<extra></extra>"))
     fig.update_layout(template="forensics", title=title, height=520, margin=dict(t=50, l=10, r=10, b=10))

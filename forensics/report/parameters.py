@@ -124,6 +124,12 @@ def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: A
     for name in ("focus", "chain_of"):
         if not isinstance(extra.get(name, ""), str):
             raise ParameterError(name, "must be a string (a path, a directory ending in / or an incident #N)")
+    if "incident" in extra and (not isinstance(extra["incident"], int) or isinstance(extra["incident"], bool)
+                                or extra["incident"] < 1):
+        raise ParameterError("incident", "must be an incident number (1 is the one with the most paths still damaged)")
+    for name in ("culprit", "path"):
+        if not isinstance(extra.get(name, ""), str):
+            raise ParameterError(name, "must be a string (culprit: its position or a SHA prefix; path: a file)")
     csv_path = _locate(output_csv, must_exist=False, name="output_csv") if output_csv else out / "restore_candidates.csv"
     from forensics.report.figures import use_offline_renderer
 

@@ -73,7 +73,8 @@ class RootCause:
 
     def chain(self, path: str, whole: bool = False) -> Table:
         """One path's story as a table: its damage chain (``whole``: every event, renames followed).
-        Columns: committed_at, sha, author, subject, path, event, state_before, state_after, git_show."""
+        Columns: event, state_before, state_after, committed_at, sha, author, subject, path, git_show
+        (event and state first: two rows of one commit differ there)."""
         return Table(path_chain(self.result, path, whole), f"chain of {path}")
 
     def focused(self, spec: str | int | None, incidents: pd.DataFrame | None = None) -> "RootCause":
@@ -158,8 +159,9 @@ def timeline_from_events(events: pd.DataFrame, commits: pd.DataFrame) -> pd.Data
 def path_chain(result: ScanResult, path: str, whole: bool = False) -> pd.DataFrame:
     """The events of one path, oldest first: its damage chain (the events since its last healthy
     version, renames followed) when it is damaged now; with ``whole``, or for a healthy path, every
-    event under its name and the names its chain passed through. Columns: committed_at, sha, author,
-    subject, path, event, state_before, state_after, git_show."""
+    event under its name and the names its chain passed through. Columns: event, state_before,
+    state_after, committed_at, sha, author, subject, path, git_show (what happened first: a commit
+    with two events on the path's names shows two rows that differ in their first columns)."""
     from forensics.errors import ForensicsError
 
     ev = result.events
@@ -179,8 +181,8 @@ def path_chain(result: ScanResult, path: str, whole: bool = False) -> pd.DataFra
     from forensics.analyses.timeline import counted_kind
 
     rows = rows.assign(event=counted_kind(rows))        # masking is shown as masking, never as healing
-    out = rows.assign(subject=rows["sha"].map(subjects))[["committed_at", "sha", "author", "subject", "path", "event",
-                                                          "state_before", "state_after"]]
+    out = rows.assign(subject=rows["sha"].map(subjects))[["event", "state_before", "state_after", "committed_at", "sha",
+                                                          "author", "subject", "path"]]
     return with_show_command(out).reset_index(drop=True)
 
 

@@ -75,8 +75,8 @@ TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "signatures": ("signature", "files", "lines", "example_before", "example_after"),
     "blast-radius": ("directory", "tier", "paths", "damaged", "tests_now", "tests_last_good", "tests_lost"),
     "dependents": ("file", "line", "reference", "job", "kind", "paths_matched", "damaged_matched", "verdict"),
-    "restore-list": ("path", "priority", "confidence", "source", "state", "tests_recovered", "edits_since_damage",
-                     "last_good_sha"),
+    "restore-list": ("path", "priority", "action", "confidence", "tests_recovered", "edits_since_damage", "source",
+                     "state"),
     "incidents": ("incident", "first_at", "last_at", "paths_damaged", "paths_still_damaged", "headline"),
     "hunt": ("path", "state", "signatures", "lines"),
 }

@@ -46,8 +46,8 @@ def test_one_call_gives_one_paths_chain_as_the_truth_has_it(scanned, incident):
     rc = analyse_root_cause(scanned)
     for path, truth in list(incident["chains"].items())[:10]:
         chain = rc.chain(path).df
-        assert list(chain.columns) == ["committed_at", "sha", "author", "subject", "path", "event", "state_before",
-                                       "state_after", "git_show"]
+        assert list(chain.columns) == ["event", "state_before", "state_after", "committed_at", "sha", "author",
+                                       "subject", "path", "git_show"]
         assert [[s, p, e] for s, p, e in zip(chain["sha"], chain["path"], chain["event"])] == truth["events"], path
         assert all(cmd == f"git show --stat {sha}" for cmd, sha in zip(chain["git_show"], chain["sha"]))
         assert chain["subject"].notna().all()
