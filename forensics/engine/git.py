@@ -31,6 +31,7 @@ _UNSAFE_ENV = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_
                "GIT_PROXY_COMMAND", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_SHALLOW_FILE",
                "GIT_QUARANTINE_PATH", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_REPLACE_REF_BASE",
                "GIT_GRAFT_FILE")
+NO_GRAFTS = "/dev/null/no-grafts"
 # A name no URL can carry (``!`` is not a URL scheme character): every transport is refused.
 _NO_PROTOCOL = "none!"
 
@@ -49,7 +50,9 @@ def git_env(ceiling: str | None = None) -> dict[str, str]:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_PAGER": "cat",
         "GIT_NO_REPLACE_OBJECTS": "1",
-        "GIT_GRAFT_FILE": os.devnull,       # info/grafts rewrites parents; GIT_NO_REPLACE_OBJECTS does not cover it
+        # info/grafts rewrites parents and GIT_NO_REPLACE_OBJECTS does not cover it: a graft file that
+        # can never exist (/dev/null is no directory), so git reads none and prints no deprecation hint
+        "GIT_GRAFT_FILE": NO_GRAFTS,
         "GIT_NO_LAZY_FETCH": "1",            # git >= 2.44: missing objects stay missing
         "GIT_ALLOW_PROTOCOL": _NO_PROTOCOL,  # overrides every protocol.*.allow in any config
         "GIT_PROTOCOL_FROM_USER": "0",
@@ -94,7 +97,6 @@ _SAFE_CONFIG = (
     # an encoding header is UTF-8, whatever i18n.commitEncoding says
     "-c", "core.commitGraph=false",
     "-c", "core.useReplaceRefs=false",
-    "-c", "advice.graftFileDeprecated=false",   # GIT_GRAFT_FILE=/dev/null would print a hint per command
     "-c", f"diff.renameLimit={RENAME_LIMIT}",
     "-c", "i18n.commitEncoding=UTF-8",
 )
