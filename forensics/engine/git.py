@@ -8,6 +8,7 @@ index refreshes away). Blob contents come through one long-lived ``git cat-file 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -128,6 +129,30 @@ def _private_view(repo: "Repository") -> str:
     if os.path.exists(shallow):
         shutil.copyfile(shallow, os.path.join(tmp, "shallow"))
     return tmp
+
+
+@contextlib.contextmanager
+def index_snapshot(repo: "Repository", index_file: str | None = None) -> Iterator[tuple["Repository", str | None]]:
+    """(repository, index file) to read ``index_file`` (default: the repository's own index) without
+    touching it. git "freshens" a split index's ``sharedindex.*`` files when it reads them (it sets
+    their modification time, so that they do not expire): with such files present, the index and
+    them are copied into a private view (:func:`_private_view`) and read there. Otherwise the index
+    is read in place (``GIT_OPTIONAL_LOCKS=0`` keeps git from refreshing it)."""
+    shared = [n for n in os.listdir(repo.git_dir) if n.startswith("sharedindex.")]
+    if not shared:
+        yield repo, index_file
+        return
+    view = _private_view(repo)
+    try:
+        shutil.copyfile(index_file or os.path.join(repo.git_dir, "index"), os.path.join(view, "index"))
+    except FileNotFoundError:
+        pass
+    for name in shared:
+        shutil.copyfile(os.path.join(repo.git_dir, name), os.path.join(view, name))
+    try:
+        yield dataclasses.replace(repo, read_dir=view), os.path.join(view, "index")
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
 
 
 @dataclass(frozen=True)
