@@ -102,6 +102,7 @@ _SAFE_CONFIG = (
     "-c", "i18n.commitEncoding=UTF-8",
 )
 
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _DUBIOUS = re.compile(r"dubious ownership in repository at '(.*)'")
 
 
@@ -279,9 +280,10 @@ class Repository:
     def shallow_boundary(self) -> set[str]:
         """Commits whose parents are missing because the clone is shallow."""
         shallow = Path(self.common_dir) / "shallow"
-        if not shallow.exists():
+        if not shallow.is_file():
             return set()
-        return {line.strip() for line in shallow.read_text().splitlines() if line.strip()}
+        lines = shallow.read_bytes().decode("ascii", "replace").split()   # hand-written: any bytes
+        return {line for line in lines if _OBJECT_ID.fullmatch(line)}
 
     def tree(self, rev_sha: str) -> list[tuple[str, str, str]]:
         """(mode, blob, path) of every file at ``rev_sha``; paths decoded with surrogateescape."""
