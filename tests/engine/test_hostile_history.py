@@ -266,3 +266,22 @@ def test_a_commit_object_whose_bytes_do_not_match_its_id_is_named(tmp_path):
 
     assert result.manifest["history_view"]["corrupt_commits"] == [breaker]
     assert "Innocent" not in set(result.commits["author"])
+
+
+def test_a_hand_written_commit_object_reads_as_git_renders_it(tmp_path):
+    """A NUL in the message followed by a planted record, and an ``encoding`` header naming a Python
+    codec that is no character set (``unicode_escape`` would turn ``\\x1b`` into an escape)."""
+    repo, (first, breaker, last) = _small(tmp_path)
+    tree = git("-C", str(repo), "rev-parse", f"{last}^{{tree}}").strip()
+    body = (b"tree %s\nparent %s\nauthor Eve <e@x> 1700000000 +0000\ncommitter Eve <e@x> 1700000000 +0000\n"
+            b"encoding unicode_escape\n\nsubject \\x1b[2J here\0%s\x1fforged\n" % (tree.encode(), last.encode(),
+                                                                                  first.encode()))
+    made = subprocess.run(["git", "-C", str(repo), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+                          input=body, check=True, capture_output=True).stdout.decode().strip()
+    git("-C", str(repo), "update-ref", "HEAD", made)
+
+    result = scan(str(repo), cache=False, progress=False).commits.set_index("sha")
+
+    rendered = _plain("log", "-1", "--encoding=UTF-8", "--format=%an%x00%s", made, cwd=repo).decode().split("\0")
+    assert [result.loc[made, "author"], result.loc[made, "subject"]] == [rendered[0], rendered[1].rstrip("\n")]
+    assert sorted(result.index) == sorted(_rev_list(repo))
