@@ -298,6 +298,28 @@ class Repository:
                 rows.append((mode, sha, path.decode("utf-8", "surrogateescape")))
         return rows
 
+    def loose_object_ids(self) -> list[str]:
+        """Ids of the loose objects in the repository's own object directory (``objects/xx/yyyy``)."""
+        objects = os.path.join(self.common_dir, "objects")
+        ids = []
+        for fan in os.listdir(objects) if os.path.isdir(objects) else ():
+            if len(fan) == 2 and all(c in "0123456789abcdef" for c in fan):
+                ids += [fan + rest for rest in os.listdir(os.path.join(objects, fan))
+                        if _OBJECT_ID.fullmatch(fan + rest)]
+        return sorted(ids)
+
+    def corrupt_loose_objects(self) -> list[str]:
+        """Loose objects whose bytes do not match their id, of any kind: a forged or damaged tree changes
+        which file a path holds, and git never checks one it reads while walking history. Costs one
+        ``cat-file --batch`` over the loose objects only (a packed repository has few or none)."""
+        ids = self.loose_object_ids()
+        if not ids:
+            return []
+        with AnyObjectReader(self) as reader:
+            for _ in reader.read_many(ids):
+                pass
+            return list(reader.mismatched)
+
     def blob_reader(self) -> "BlobReader":
         return BlobReader(self)
 
@@ -311,7 +333,7 @@ class ObjectReader:
     its header and bytes): a loose object whose bytes do not match its name is not trusted, it is
     unreadable, and its id is kept in ``mismatched``."""
 
-    kind = b"blob"
+    kind: bytes | None = b"blob"     # None: objects of every kind
 
     def __init__(self, repo: Repository) -> None:
         self._format = repo.object_format
@@ -348,7 +370,7 @@ class ObjectReader:
         oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
         data = out.read(size)
         out.read(1)  # the newline after the contents
-        if kind != self.kind:
+        if self.kind is not None and kind != self.kind:
             return oid, None
         check = hashlib.new(self._format, b"%s %d\0" % (kind, size))
         check.update(data)
@@ -388,6 +410,12 @@ class ObjectReader:
 
 class BlobReader(ObjectReader):
     """Blob contents by id (see :class:`ObjectReader`)."""
+
+
+class AnyObjectReader(ObjectReader):
+    """Objects of every kind by id (see :class:`ObjectReader`)."""
+
+    kind = None
 
 
 class CommitReader(ObjectReader):

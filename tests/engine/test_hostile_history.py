@@ -253,6 +253,7 @@ def test_a_loose_object_whose_bytes_do_not_match_its_id_is_unreadable_not_judged
     row = result.tree.set_index("path").loc["b.py"]
     assert row["state"] == "unreadable"
     assert healthy in result.manifest["unreadable_objects"]
+    assert result.manifest["history_view"]["corrupt_objects"] == [healthy]
     proc = run_cli("census", str(repo), "--no-cache", "-q")
     assert healthy in proc.stderr
 
@@ -285,3 +286,17 @@ def test_a_hand_written_commit_object_reads_as_git_renders_it(tmp_path):
     rendered = _plain("log", "-1", "--encoding=UTF-8", "--format=%an%x00%s", made, cwd=repo).decode().split("\0")
     assert [result.loc[made, "author"], result.loc[made, "subject"]] == [rendered[0], rendered[1].rstrip("\n")]
     assert sorted(result.index) == sorted(_rev_list(repo))
+
+
+def test_a_forged_loose_tree_is_found_and_said(tmp_path):
+    """git never checks a tree it reads while walking: the tool checks every loose object."""
+    repo, (first, breaker, last) = _small(tmp_path)
+    tree = git("-C", str(repo), "rev-parse", f"{breaker}^{{tree}}").strip()
+    healthy_tree = _plain("cat-file", "tree", f"{first}^{{tree}}", cwd=repo)
+    _replace_loose(repo, tree, b"tree", healthy_tree)           # the breaker's tree now shows a healthy a.py
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    assert result.manifest["history_view"]["corrupt_objects"] == [tree]
+    proc = run_cli("events", str(repo), "--no-cache", "-q")
+    assert tree in proc.stderr and "do not match their id" in proc.stderr
