@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -127,9 +128,17 @@ def _private_view(repo: "Repository") -> str:
         with open(os.path.join(tmp, "HEAD"), "wb") as fh:
             fh.write(head + b"\n")
     shallow = os.path.join(repo.common_dir, "shallow")
-    if os.path.exists(shallow):
+    if _is_regular(shallow):
         shutil.copyfile(shallow, os.path.join(tmp, "shallow"))
     return tmp
+
+
+def _is_regular(path: str) -> bool:
+    """A regular file, not followed through a symlink (a FIFO or device would block a reader)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -139,15 +148,15 @@ def index_snapshot(repo: "Repository", index_file: str | None = None) -> Iterato
     their modification time, so that they do not expire): with such files present, the index and
     them are copied into a private view (:func:`_private_view`) and read there. Otherwise the index
     is read in place (``GIT_OPTIONAL_LOCKS=0`` keeps git from refreshing it)."""
-    shared = [n for n in os.listdir(repo.git_dir) if n.startswith("sharedindex.")]
+    shared = [n for n in os.listdir(repo.git_dir)
+              if n.startswith("sharedindex.") and _is_regular(os.path.join(repo.git_dir, n))]
     if not shared:
         yield repo, index_file
         return
     view = _private_view(repo)
-    try:
-        shutil.copyfile(index_file or os.path.join(repo.git_dir, "index"), os.path.join(view, "index"))
-    except FileNotFoundError:
-        pass
+    index = index_file or os.path.join(repo.git_dir, "index")
+    if _is_regular(index):
+        shutil.copyfile(index, os.path.join(view, "index"))
     for name in shared:
         shutil.copyfile(os.path.join(repo.git_dir, name), os.path.join(view, name))
     try:
@@ -299,26 +308,61 @@ class Repository:
         return rows
 
     def loose_object_ids(self) -> list[str]:
-        """Ids of the loose objects in the repository's own object directory (``objects/xx/yyyy``)."""
+        """Ids of the loose objects in the repository's own object directory (``objects/xx/yyyy``),
+        regular files only (a FIFO planted there would block any reader)."""
         objects = os.path.join(self.common_dir, "objects")
         ids = []
         for fan in os.listdir(objects) if os.path.isdir(objects) else ():
             if len(fan) == 2 and all(c in "0123456789abcdef" for c in fan):
-                ids += [fan + rest for rest in os.listdir(os.path.join(objects, fan))
-                        if _OBJECT_ID.fullmatch(fan + rest)]
+                folder = os.path.join(objects, fan)
+                ids += [fan + rest for rest in os.listdir(folder)
+                        if _OBJECT_ID.fullmatch(fan + rest) and _is_regular(os.path.join(folder, rest))]
         return sorted(ids)
 
     def corrupt_loose_objects(self) -> list[str]:
         """Loose objects whose bytes do not match their id, of any kind: a forged or damaged tree changes
-        which file a path holds, and git never checks one it reads while walking history. Costs one
-        ``cat-file --batch`` over the loose objects only (a packed repository has few or none)."""
+        which file a path holds, and git never checks one it reads while walking history. One
+        ``cat-file --batch`` over the loose objects only (a packed repository has few or none); each
+        object is hashed as it streams, so memory stays bounded whatever its size."""
         ids = self.loose_object_ids()
         if not ids:
             return []
-        with AnyObjectReader(self) as reader:
-            for _ in reader.read_many(ids):
+        proc = subprocess.Popen(self.argv("cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=git_env())
+        assert proc.stdin is not None and proc.stdout is not None
+
+        def feed() -> None:
+            try:
+                proc.stdin.write("".join(f"{i}\n" for i in ids).encode())
+                proc.stdin.close()
+            except (BrokenPipeError, ValueError):
                 pass
-            return list(reader.mismatched)
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        mismatched = []
+        try:
+            for _ in ids:
+                header = proc.stdout.readline().split()
+                if len(header) != 3:
+                    continue
+                oid, kind, size = header[0].decode(), header[1], int(header[2])
+                check = hashlib.new(self.object_format, b"%s %d\0" % (kind, size))
+                left = size
+                while left:
+                    chunk = proc.stdout.read(min(left, 1 << 20))
+                    if not chunk:
+                        raise GitFailed("cat-file --batch", "the reader ended early")
+                    check.update(chunk)
+                    left -= len(chunk)
+                proc.stdout.read(1)
+                if check.hexdigest() != oid:
+                    mismatched.append(oid)
+        finally:
+            writer.join()
+            proc.stdout.close()
+            proc.wait()
+        return mismatched
 
     def blob_reader(self) -> "BlobReader":
         return BlobReader(self)
@@ -333,7 +377,7 @@ class ObjectReader:
     its header and bytes): a loose object whose bytes do not match its name is not trusted, it is
     unreadable, and its id is kept in ``mismatched``."""
 
-    kind: bytes | None = b"blob"     # None: objects of every kind
+    kind = b"blob"
 
     def __init__(self, repo: Repository) -> None:
         self._format = repo.object_format
@@ -370,7 +414,7 @@ class ObjectReader:
         oid, kind, size = parts[0].decode(), parts[1], int(parts[2])
         data = out.read(size)
         out.read(1)  # the newline after the contents
-        if self.kind is not None and kind != self.kind:
+        if kind != self.kind:
             return oid, None
         check = hashlib.new(self._format, b"%s %d\0" % (kind, size))
         check.update(data)
@@ -410,12 +454,6 @@ class ObjectReader:
 
 class BlobReader(ObjectReader):
     """Blob contents by id (see :class:`ObjectReader`)."""
-
-
-class AnyObjectReader(ObjectReader):
-    """Objects of every kind by id (see :class:`ObjectReader`)."""
-
-    kind = None
 
 
 class CommitReader(ObjectReader):

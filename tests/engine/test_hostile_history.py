@@ -12,6 +12,7 @@ import hashlib
 import os
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -300,3 +301,17 @@ def test_a_forged_loose_tree_is_found_and_said(tmp_path):
     assert result.manifest["history_view"]["corrupt_objects"] == [tree]
     proc = run_cli("events", str(repo), "--no-cache", "-q")
     assert tree in proc.stderr and "do not match their id" in proc.stderr
+
+
+def test_fifos_planted_as_a_loose_object_or_a_shared_index_block_nothing(tmp_path):
+    repo, (first, breaker, last) = _small(tmp_path)
+    git("-C", str(repo), "config", "core.splitIndex", "true")
+    git("-C", str(repo), "update-index", "--split-index")
+    fan = repo / ".git" / "objects" / "ab"
+    fan.mkdir(exist_ok=True)
+    os.mkfifo(fan / ("c" * 38))
+    os.mkfifo(repo / ".git" / ("sharedindex." + "d" * 40))
+    for args in (["census", str(repo), "--no-cache", "-q"], ["guard"]):
+        proc = subprocess.run([sys.executable, "-m", "forensics", *args], cwd=repo, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode in (0, 1), proc.stderr
