@@ -12,15 +12,27 @@ Every file is written under a unique temporary name and renamed into place (atom
 are unique, so concurrent scans never overwrite each other. A part that cannot be read (truncated) is
 deleted and its versions are judged again. A cache that cannot be used at all (read-only, disk full,
 a file in its place) is left out: :attr:`ScanCache.problem` says why, and the scan goes on without it.
+
+Nothing in the cache is trusted for being there. Each file ``F`` has a seal ``F.mac``: the HMAC-SHA256
+of its bytes under a key of the cache root (``<root>/.forensics-key``, 32 random bytes, mode 0600,
+made on first use), written before ``F`` is renamed into place. A file is read only when it and its
+seal are regular files owned by the current user and the seal matches the bytes read (parsed from
+those same bytes); anything else (planted by another user, copied in, damaged) is deleted and rebuilt,
+and counted in :attr:`ScanCache.rejected` (the scan says it once). A key, or a repository's cache
+directory, that is not the user's own (another owner, a symlink, a key others can read) leaves the
+cache out of the run.
 """
 from __future__ import annotations
 
 import errno
 import functools
 import hashlib
+import hmac
+import io
 import json
 import os
 import secrets
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -59,7 +71,63 @@ def _decode(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _write_atomic(df: pd.DataFrame, target: Path) -> None:
+KEY_NAME = ".forensics-key"
+
+
+class Untrusted(Exception):
+    """A cache file that failed its owner or integrity check."""
+
+
+def _seal_path(target: Path) -> Path:
+    return target.with_name(target.name + ".mac")
+
+
+def _mac(key: bytes, data: bytes) -> str:
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def _replace_sealed(tmp: str, target: Path, key: bytes) -> None:
+    """Seal the bytes of ``tmp`` (the seal written first, atomically), then move ``tmp`` to ``target``:
+    a reader never sees a file without its seal."""
+    data = Path(tmp).read_bytes()
+    fd, seal_tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(_mac(key, data))
+    os.replace(seal_tmp, _seal_path(target))
+    os.replace(tmp, target)
+
+
+def _owned_file(path: Path) -> bool:
+    """A regular file (not a symlink) owned by the current user."""
+    st = os.lstat(path)
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid()
+
+
+def read_checked(path: Path, key: bytes) -> bytes:
+    """The bytes of ``path`` when it and its seal are the user's own and the seal matches; else
+    :class:`Untrusted` (FileNotFoundError when ``path`` itself is gone)."""
+    if not _owned_file(path):
+        raise Untrusted(f"{path.name} is not a regular file of this user")
+    seal = _seal_path(path)
+    try:
+        if not _owned_file(seal):
+            raise Untrusted(f"{seal.name} is not a regular file of this user")
+        expected = seal.read_text().strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        raise Untrusted(f"{path.name} has no seal") from None
+    data = path.read_bytes()
+    if not hmac.compare_digest(_mac(key, data), expected):
+        raise Untrusted(f"{path.name} does not match its seal")
+    return data
+
+
+def _discard(path: Path) -> None:
+    """Delete a cache file and its seal (a failed check or a damaged file)."""
+    path.unlink(missing_ok=True)
+    _seal_path(path).unlink(missing_ok=True)
+
+
+def _write_atomic(df: pd.DataFrame, target: Path, key: bytes) -> None:
     if os.environ.get("FORENSICS_FAULT", "").startswith("cache_full:"):
         try:
             fault("cache_full")
@@ -70,14 +138,40 @@ def _write_atomic(df: pd.DataFrame, target: Path) -> None:
     os.close(fd)
     try:
         _encode(df).to_parquet(tmp, index=False)
-        os.replace(tmp, target)
+        _replace_sealed(tmp, target, key)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    return _decode(pd.read_parquet(path))
+def read_table(path: Path, key: bytes) -> pd.DataFrame:
+    """A sealed Parquet table (see :func:`read_checked`), parsed from the bytes that were checked."""
+    return _decode(pd.read_parquet(io.BytesIO(read_checked(path, key))))
+
+
+def _cache_key(root: Path) -> bytes:
+    """The cache root's key, made on first use (32 random bytes, mode 0600, created exclusively so
+    concurrent first scans agree on one); :class:`Untrusted` when it is not the user's own secret."""
+    path = root / KEY_NAME
+    if not os.path.lexists(path):
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
+        try:
+            os.write(fd, secrets.token_bytes(32))
+            os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise Untrusted(f"the cache key {path} is not this user's own (owner, mode 0600, a regular file)")
+    key = path.read_bytes()
+    if len(key) < 32:
+        raise Untrusted(f"the cache key {path} is too short")
+    return key
 
 
 MAX_VERSION_PARTS = 16
@@ -136,8 +230,32 @@ class ScanCache:
     manifest (full tables again past 8 links), so a later scan costs what its new history costs."""
 
     def __init__(self, root: str | os.PathLike[str], common_dir: str) -> None:
-        self.dir = Path(root) / repo_id(common_dir)
+        self.root = Path(root)
+        self.dir = self.root / repo_id(common_dir)
         self.problem: str | None = None  # why this cache is not used in this run, if it is not
+        self.rejected: list[str] = []    # files that failed their owner or integrity check, deleted
+        self._key: bytes | None = None
+
+    @property
+    def key(self) -> bytes:
+        """The root's key (:func:`_cache_key`), once this repository's directory is known to be the
+        user's own; an OSError (the cache left out of the run) otherwise."""
+        if self._key is None:
+            try:
+                if os.path.lexists(self.dir):
+                    st = os.lstat(self.dir)
+                    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+                        raise Untrusted(f"{self.dir} is not a directory of this user")
+                self._key = _cache_key(self.root)
+            except Untrusted as exc:
+                raise OSError(str(exc)) from None
+        return self._key
+
+    def _reject(self, path: Path, why: Untrusted) -> None:
+        """Delete a file that failed its check (unless it vanished meanwhile: another scan compacted it)."""
+        if os.path.lexists(path):
+            _discard(path)
+            self.rejected.append(f"{path}: {why}")
 
     def versions_dir(self, fingerprint: str) -> Path:
         return self.dir / f"versions-{fingerprint}"
@@ -149,13 +267,16 @@ class ScanCache:
         d = self.versions_dir(fingerprint)
         parts = sorted(d.glob("part-*.parquet")) if d.is_dir() else []
         frames = []
+        secret = self.key
         for p in parts:
             try:
-                frames.append(read_table(p))
+                frames.append(read_table(p, secret))
             except FileNotFoundError:
                 continue
+            except Untrusted as exc:       # planted, copied in, truncated: dropped, rebuilt by this scan
+                self._reject(p, exc)
             except (OSError, ValueError):
-                p.unlink(missing_ok=True)  # truncated or damaged: dropped, rebuilt by this scan
+                _discard(p)                # sealed yet unreadable: dropped, rebuilt
         if not frames:
             return None
         df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -167,14 +288,14 @@ class ScanCache:
         d = self.versions_dir(fingerprint)
         d.mkdir(parents=True, exist_ok=True)
         mine = d / _part_name()
-        _write_atomic(new_rows, mine)
+        _write_atomic(new_rows, mine, self.key)
         parts = sorted(d.glob("part-*.parquet"))
         if len(parts) > MAX_VERSION_PARTS:
             everything = self.load_versions(fingerprint)
             if everything is not None:
-                _write_atomic(everything, d / _part_name())
+                _write_atomic(everything, d / _part_name(), self.key)
                 for p in parts:  # only the parts read above; one written since by another scan stays
-                    p.unlink(missing_ok=True)
+                    _discard(p)
 
     def scan_dir(self, rev_sha: str, key: str) -> Path:
         return self.dir / "scans" / f"{rev_sha}-{key}"
@@ -187,9 +308,13 @@ class ScanCache:
         manifest = d / "manifest.json"
         if depth > MAX_CHAIN + 2 or not manifest.exists() or not all((d / f"{t}.parquet").exists() for t in TABLES):
             return None
+        secret = self.key
         try:
-            meta = json.loads(manifest.read_text())
-            tables = {t: read_table(d / f"{t}.parquet") for t in TABLES}
+            meta = json.loads(read_checked(manifest, secret))
+            tables = {t: read_table(d / f"{t}.parquet", secret) for t in TABLES}
+        except Untrusted as exc:
+            self._reject(manifest, exc)   # the entry is rebuilt by this scan
+            return None
         except (OSError, ValueError):
             return None  # a damaged cache entry is rebuilt, never trusted
         base = meta.get("stored_as_delta_of")
@@ -214,7 +339,10 @@ class ScanCache:
             if k != key or sha == rev_sha or not (d / "manifest.json").exists():
                 continue
             try:
-                meta = json.loads((d / "manifest.json").read_text())
+                meta = json.loads(read_checked(d / "manifest.json", self.key))
+            except Untrusted as exc:
+                self._reject(d / "manifest.json", exc)
+                continue
             except (OSError, ValueError):
                 continue
             if best is not None and meta.get("commits", 0) <= best.manifest.get("commits", 0):
@@ -236,10 +364,11 @@ class ScanCache:
             shas = base.commit_shas
             tables = {t: (df[~df["sha"].isin(shas)] if t != "tree" else df) for t, df in tables.items()}
             manifest.update(stored_as_delta_of=base.rev_sha, chain_length=chain_length + 1)
+        secret = self.key
         for name, df in tables.items():
-            _write_atomic(df, d / f"{name}.parquet")
+            _write_atomic(df, d / f"{name}.parquet", secret)
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
             json.dump(manifest, fh, indent=2, default=str)
-        os.replace(tmp, d / "manifest.json")  # written last: its presence means the entry is whole
+        _replace_sealed(tmp, d / "manifest.json", secret)  # written last: its presence means the entry is whole
         return d

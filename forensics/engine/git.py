@@ -8,11 +8,13 @@ index refreshes away). Blob contents come through one long-lived ``git cat-file 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -33,6 +35,7 @@ _UNSAFE_ENV = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_
                "GIT_PROXY_COMMAND", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_SHALLOW_FILE",
                "GIT_QUARANTINE_PATH", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_REPLACE_REF_BASE",
                "GIT_GRAFT_FILE")
+NO_GRAFTS = "/dev/null/no-grafts"
 # A name no URL can carry (``!`` is not a URL scheme character): every transport is refused.
 _NO_PROTOCOL = "none!"
 
@@ -51,7 +54,9 @@ def git_env(ceiling: str | None = None) -> dict[str, str]:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_PAGER": "cat",
         "GIT_NO_REPLACE_OBJECTS": "1",
-        "GIT_GRAFT_FILE": os.devnull,       # info/grafts rewrites parents; GIT_NO_REPLACE_OBJECTS does not cover it
+        # info/grafts rewrites parents and GIT_NO_REPLACE_OBJECTS does not cover it: a graft file that
+        # can never exist (/dev/null is no directory), so git reads none and prints no deprecation hint
+        "GIT_GRAFT_FILE": NO_GRAFTS,
         "GIT_NO_LAZY_FETCH": "1",            # git >= 2.44: missing objects stay missing
         "GIT_ALLOW_PROTOCOL": _NO_PROTOCOL,  # overrides every protocol.*.allow in any config
         "GIT_PROTOCOL_FROM_USER": "0",
@@ -96,11 +101,11 @@ _SAFE_CONFIG = (
     # an encoding header is UTF-8, whatever i18n.commitEncoding says
     "-c", "core.commitGraph=false",
     "-c", "core.useReplaceRefs=false",
-    "-c", "advice.graftFileDeprecated=false",   # GIT_GRAFT_FILE=/dev/null would print a hint per command
     "-c", f"diff.renameLimit={RENAME_LIMIT}",
     "-c", "i18n.commitEncoding=UTF-8",
 )
 
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _DUBIOUS = re.compile(r"dubious ownership in repository at '(.*)'")
 
 
@@ -125,9 +130,41 @@ def _private_view(repo: "Repository") -> str:
         with open(os.path.join(tmp, "HEAD"), "wb") as fh:
             fh.write(head + b"\n")
     shallow = os.path.join(repo.common_dir, "shallow")
-    if os.path.exists(shallow):
+    if _is_regular(shallow):
         shutil.copyfile(shallow, os.path.join(tmp, "shallow"))
     return tmp
+
+
+def _is_regular(path: str) -> bool:
+    """A regular file, not followed through a symlink (a FIFO or device would block a reader)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def index_snapshot(repo: "Repository", index_file: str | None = None) -> Iterator[tuple["Repository", str | None]]:
+    """(repository, index file) to read ``index_file`` (default: the repository's own index) without
+    touching it. git "freshens" a split index's ``sharedindex.*`` files when it reads them (it sets
+    their modification time, so that they do not expire): with such files present, the index and
+    them are copied into a private view (:func:`_private_view`) and read there. Otherwise the index
+    is read in place (``GIT_OPTIONAL_LOCKS=0`` keeps git from refreshing it)."""
+    shared = [n for n in os.listdir(repo.git_dir)
+              if n.startswith("sharedindex.") and _is_regular(os.path.join(repo.git_dir, n))]
+    if not shared:
+        yield repo, index_file
+        return
+    view = _private_view(repo)
+    index = index_file or os.path.join(repo.git_dir, "index")
+    if _is_regular(index):
+        shutil.copyfile(index, os.path.join(view, "index"))
+    for name in shared:
+        shutil.copyfile(os.path.join(repo.git_dir, name), os.path.join(view, name))
+    try:
+        yield dataclasses.replace(repo, read_dir=view), os.path.join(view, "index")
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -255,9 +292,10 @@ class Repository:
     def shallow_boundary(self) -> set[str]:
         """Commits whose parents are missing because the clone is shallow."""
         shallow = Path(self.common_dir) / "shallow"
-        if not shallow.exists():
+        if not shallow.is_file():
             return set()
-        return {line.strip() for line in shallow.read_text().splitlines() if line.strip()}
+        lines = shallow.read_bytes().decode("ascii", "replace").split()   # hand-written: any bytes
+        return {line for line in lines if _OBJECT_ID.fullmatch(line)}
 
     def tree(self, rev_sha: str) -> list[tuple[str, str, str]]:
         """(mode, blob, path) of every file at ``rev_sha``; paths decoded with surrogateescape."""
@@ -271,6 +309,63 @@ class Repository:
             if kind == "blob":
                 rows.append((mode, sha, path.decode("utf-8", "surrogateescape")))
         return rows
+
+    def loose_object_ids(self) -> list[str]:
+        """Ids of the loose objects in the repository's own object directory (``objects/xx/yyyy``),
+        regular files only (a FIFO planted there would block any reader)."""
+        objects = os.path.join(self.common_dir, "objects")
+        ids = []
+        for fan in os.listdir(objects) if os.path.isdir(objects) else ():
+            if len(fan) == 2 and all(c in "0123456789abcdef" for c in fan):
+                folder = os.path.join(objects, fan)
+                ids += [fan + rest for rest in os.listdir(folder)
+                        if _OBJECT_ID.fullmatch(fan + rest) and _is_regular(os.path.join(folder, rest))]
+        return sorted(ids)
+
+    def corrupt_loose_objects(self) -> list[str]:
+        """Loose objects whose bytes do not match their id, of any kind: a forged or damaged tree changes
+        which file a path holds, and git never checks one it reads while walking history. One
+        ``cat-file --batch`` over the loose objects only (a packed repository has few or none); each
+        object is hashed as it streams, so memory stays bounded whatever its size."""
+        ids = self.loose_object_ids()
+        if not ids:
+            return []
+        proc = subprocess.Popen(self.argv("cat-file", "--batch"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=git_env())
+        assert proc.stdin is not None and proc.stdout is not None
+
+        def feed() -> None:
+            try:
+                proc.stdin.write("".join(f"{i}\n" for i in ids).encode())
+                proc.stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        mismatched = []
+        try:
+            for _ in ids:
+                header = proc.stdout.readline().split()
+                if len(header) != 3:
+                    continue
+                oid, kind, size = header[0].decode(), header[1], int(header[2])
+                check = hashlib.new(self.object_format, b"%s %d\0" % (kind, size))
+                left = size
+                while left:
+                    chunk = proc.stdout.read(min(left, 1 << 20))
+                    if not chunk:
+                        raise GitFailed("cat-file --batch", "the reader ended early")
+                    check.update(chunk)
+                    left -= len(chunk)
+                proc.stdout.read(1)
+                if check.hexdigest() != oid:
+                    mismatched.append(oid)
+        finally:
+            writer.join()
+            proc.stdout.close()
+            proc.wait()
+        return mismatched
 
     def blob_reader(self) -> "BlobReader":
         return BlobReader(self)

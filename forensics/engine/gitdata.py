@@ -2,6 +2,7 @@
 Analyses use these; only :mod:`forensics.engine.git` runs git."""
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from typing import Callable, NamedTuple
@@ -118,6 +119,25 @@ def _subject(message: bytes) -> bytes:
     return b" ".join(lines)
 
 
+# Python codecs that are no character set (git's iconv knows none of them): their "decoding" would
+# interpret the commit's text (``\\x1b`` becoming an escape character), not re-encode it
+_NOT_CHARSETS = {"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined", "utf_8"}
+
+
+def _charset(name: str) -> str | None:
+    """The Python codec of a commit's ``encoding`` header when it is a character set other than
+    UTF-8, else None (UTF-8, unknown, or no character set)."""
+    if not name:
+        return None
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name.replace("-", "_") in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
 def parse_commit(data: bytes, decode: Callable[[bytes], str]) -> CommitText:
     """The text of a raw commit object (``git cat-file commit``). A header line is ``key value``
     up to the first empty line; continuation lines (a signature's) start with a space and are never
@@ -133,11 +153,13 @@ def parse_commit(data: bytes, decode: Callable[[bytes], str]) -> CommitText:
         fields[key] = value
     encoding = fields.get(b"encoding", b"").decode("ascii", "replace").strip()
 
+    codec = _charset(encoding)
+
     def text(raw: bytes) -> str:
-        if encoding and encoding.lower().replace("-", "").replace("_", "") != "utf8":
+        if codec is not None:
             try:
-                return raw.decode(encoding)
-            except (LookupError, UnicodeDecodeError):
+                return raw.decode(codec)
+            except UnicodeDecodeError:
                 pass
         return decode(raw)
 

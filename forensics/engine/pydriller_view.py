@@ -30,6 +30,10 @@ def throwaway_view(repo: Repository) -> Iterator[str]:
         # remote (a partial clone's missing objects stay missing), no hooks, drivers or helpers of the evidence
         subprocess.run(["git", "init", "-q", "--bare", "--template=", f"--object-format={repo.object_format}", tmp],
                        check=True, env=git_env(), capture_output=True)
+        # pydriller's git reads the view's config, not our -c settings: a commit-graph borrowed through
+        # the alternates (forged or not) and replace refs are off there too (README "Hostile repositories")
+        for key, value in (("core.commitGraph", "false"), ("core.useReplaceRefs", "false")):
+            subprocess.run(["git", "--git-dir", tmp, "config", key, value], check=True, env=git_env(), capture_output=True)
         objects = os.path.join(repo.common_dir, "objects")
         with open(os.path.join(tmp, "objects", "info", "alternates"), "w") as fh:
             fh.write(objects + "\n")

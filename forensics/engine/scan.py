@@ -280,6 +280,7 @@ def _cached_result(ctx: _Context) -> ScanResult | None:
     versions = apply_prefixes(versions, [m["prefix"] for m in hit.manifest.get("comment_prefixes", [])])
     meta = dict(hit.manifest, from_cache=True, repo_settings=ctx.repo_settings,
                 seconds_total=round(time.perf_counter() - ctx.started, 3), partial_clone=ctx.repo.is_partial)
+    _say_cache_rejections(ctx, meta)
     t = hit.tables
     return ScanResult(ctx.repo, ctx.rev, ctx.rev_sha, ctx.settings, t["commits"], t["changes"], versions,
                       t["events"], t["tree"], meta)
@@ -465,12 +466,25 @@ def _store(ctx: _Context, walk: _Walk, derived: _Derived, manifest: dict[str, An
     be used is recorded in ``manifest["cache_problem"]`` and said once on stderr. Returns nothing."""
     if ctx.store is None:
         return
+    _say_cache_rejections(ctx, manifest)
     tables = {"commits": walk.history.commits, "changes": walk.history.changes,
               "events": derived.events, "tree": derived.tree}
     ctx.store.save_scan(ctx.rev_sha, ctx.key, manifest, tables, base=base)
     if ctx.store.problem:
         manifest["cache_problem"] = ctx.store.problem
         print(f"forensics: warning: this run did not use the cache ({ctx.store.problem})", file=sys.stderr)
+
+
+def _say_cache_rejections(ctx: _Context, manifest: dict[str, Any]) -> None:
+    """Cache files that failed their owner or integrity check (deleted, rebuilt): counted in
+    ``manifest["cache_rejected"]`` and said once on stderr."""
+    rejected = ctx.store.rejected if ctx.store is not None else []
+    manifest["cache_rejected"] = len(rejected)
+    if rejected:
+        print(f"forensics: warning: {len(rejected)} cache file{'s' * (len(rejected) != 1)} failed the owner or "
+              f"integrity check (planted, copied in or damaged): deleted and rebuilt (first: {rejected[0]})",
+              file=sys.stderr)
+        rejected.clear()
 
 
 def _tree_in_scope(repo: Repository, rev_sha: str, settings: Settings) -> pd.DataFrame:

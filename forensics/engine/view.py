@@ -18,12 +18,14 @@ def view_of(repo: Repository, git_warnings: list[str], corrupt_commits: list[str
     """The ``history_view`` entry of a scan's manifest: ``shallow_boundary`` (commits the shallow
     list names), ``grafts_ignored`` (an ``info/grafts`` file was present and not used),
     ``git_warnings`` (what git warned while walking: a rename search cut short), ``corrupt_commits``
-    (commit objects whose bytes do not match their id: their text is not used)."""
+    (commit objects whose bytes do not match their id: their text is not used), ``corrupt_objects``
+    (loose objects of any kind whose bytes do not match their id)."""
     return {
         "shallow_boundary": len(repo.shallow_boundary()),
         "grafts_ignored": os.path.exists(os.path.join(repo.common_dir, "info", "grafts")),
         "git_warnings": list(git_warnings),
         "corrupt_commits": list(corrupt_commits),
+        "corrupt_objects": repo.corrupt_loose_objects(),
     }
 
 
@@ -45,6 +47,11 @@ def view_notes(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     if corrupt:
         notes.append(("corrupt", f"{len(corrupt)} commit object{'s' * (len(corrupt) != 1)} do not match their id "
                      f"(text not used): {', '.join(corrupt[:3])}"))
+    forged = view.get("corrupt_objects") or []
+    if forged:
+        notes.append(("corrupt", f"{len(forged)} loose object{'s' * (len(forged) != 1)} in the repository do not "
+                                 f"match their id (forged or damaged; a tree among them can change which file a "
+                                 f"path holds, blobs among them are unreadable): {', '.join(forged[:3])}"))
     unreadable = manifest.get("unreadable_objects") or []
     if unreadable:
         notes.append(("unreadable", f"{len(unreadable)} object{'s' * (len(unreadable) != 1)} unreadable (missing, or bytes "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forensics.errors import ForensicsError
-from forensics.engine.git import Repository, display_path, is_null_sha, parse_raw_diff
+from forensics.engine.git import Repository, display_path, index_snapshot, is_null_sha, parse_raw_diff
 from forensics.engine.health import HealthRules, VersionHealth, original_name
 from forensics.engine.settings import load_settings
 from forensics.engine.rewrites import signature_rows
@@ -113,11 +113,12 @@ def guard(repo_path: str = ".", files: list[str] | None = None, rev_range: str |
         # inside a hook (`git commit -a`), git points GIT_INDEX_FILE at the index being committed
         index = os.environ.get("GIT_INDEX_FILE")
         index = os.path.abspath(index) if index else None
-        if head == EMPTY_TREE:  # no commit yet: the staged files are the first commit
-            pairs = _staged_as_added(repo, index)
-        else:
-            pairs = _pairs_from_diff(repo, ["diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M", head, "--"],
-                                     index)
+        with index_snapshot(repo, index) as (reader, index_copy):   # a split index is read from a copy
+            if head == EMPTY_TREE:  # no commit yet: the staged files are the first commit
+                pairs = _staged_as_added(reader, index_copy)
+            else:
+                pairs = _pairs_from_diff(reader, ["diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M", head,
+                                                  "--"], index_copy)
     findings: list[Finding] = []
     subjects = []
     for path, old, new in pairs:

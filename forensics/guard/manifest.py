@@ -15,14 +15,15 @@ from pathlib import Path
 
 from forensics.errors import ForensicsError
 from forensics.termtext import printable
-from forensics.engine.git import Repository, display_path, path_bytes
+from forensics.engine.git import Repository, display_path, index_snapshot, path_bytes
 from forensics.engine.health import HealthRules
 from forensics.engine.pathspec import Pathspec
 from forensics.engine.settings import DEFAULT_PATHS
 
 
 def _tracked(repo: Repository, spec: Pathspec, rules: HealthRules) -> list[str]:
-    out = repo.run("ls-files", "-z", what="ls-files")
+    with index_snapshot(repo) as (reader, index):    # a split index is read from a copy
+        out = reader.run("ls-files", "-z", what="ls-files", index_file=index)
     paths = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
     return [p for p in paths if spec.matches(p) and not rules.is_backup(p)]
 

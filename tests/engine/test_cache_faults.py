@@ -65,9 +65,9 @@ def test_two_scans_saving_at_the_same_moment_keep_both_parts(scanned, tmp_path, 
     barrier = threading.Barrier(2, timeout=30)
     write = cache_module._write_atomic
 
-    def write_together(df, target):
+    def write_together(df, target, key):
         barrier.wait()
-        write(df, target)
+        write(df, target, key)
 
     monkeypatch.setattr(cache_module, "_write_atomic", write_together)
     versions = scanned.versions

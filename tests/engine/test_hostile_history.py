@@ -12,6 +12,7 @@ import hashlib
 import os
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -253,6 +254,7 @@ def test_a_loose_object_whose_bytes_do_not_match_its_id_is_unreadable_not_judged
     row = result.tree.set_index("path").loc["b.py"]
     assert row["state"] == "unreadable"
     assert healthy in result.manifest["unreadable_objects"]
+    assert result.manifest["history_view"]["corrupt_objects"] == [healthy]
     proc = run_cli("census", str(repo), "--no-cache", "-q")
     assert healthy in proc.stderr
 
@@ -266,3 +268,50 @@ def test_a_commit_object_whose_bytes_do_not_match_its_id_is_named(tmp_path):
 
     assert result.manifest["history_view"]["corrupt_commits"] == [breaker]
     assert "Innocent" not in set(result.commits["author"])
+
+
+def test_a_hand_written_commit_object_reads_as_git_renders_it(tmp_path):
+    """A NUL in the message followed by a planted record, and an ``encoding`` header naming a Python
+    codec that is no character set (``unicode_escape`` would turn ``\\x1b`` into an escape)."""
+    repo, (first, breaker, last) = _small(tmp_path)
+    tree = git("-C", str(repo), "rev-parse", f"{last}^{{tree}}").strip()
+    body = (b"tree %s\nparent %s\nauthor Eve <e@x> 1700000000 +0000\ncommitter Eve <e@x> 1700000000 +0000\n"
+            b"encoding unicode_escape\n\nsubject \\x1b[2J here\0%s\x1fforged\n" % (tree.encode(), last.encode(),
+                                                                                  first.encode()))
+    made = subprocess.run(["git", "-C", str(repo), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+                          input=body, check=True, capture_output=True).stdout.decode().strip()
+    git("-C", str(repo), "update-ref", "HEAD", made)
+
+    result = scan(str(repo), cache=False, progress=False).commits.set_index("sha")
+
+    rendered = _plain("log", "-1", "--encoding=UTF-8", "--format=%an%x00%s", made, cwd=repo).decode().split("\0")
+    assert [result.loc[made, "author"], result.loc[made, "subject"]] == [rendered[0], rendered[1].rstrip("\n")]
+    assert sorted(result.index) == sorted(_rev_list(repo))
+
+
+def test_a_forged_loose_tree_is_found_and_said(tmp_path):
+    """git never checks a tree it reads while walking: the tool checks every loose object."""
+    repo, (first, breaker, last) = _small(tmp_path)
+    tree = git("-C", str(repo), "rev-parse", f"{breaker}^{{tree}}").strip()
+    healthy_tree = _plain("cat-file", "tree", f"{first}^{{tree}}", cwd=repo)
+    _replace_loose(repo, tree, b"tree", healthy_tree)           # the breaker's tree now shows a healthy a.py
+
+    result = scan(str(repo), cache=False, progress=False)
+
+    assert result.manifest["history_view"]["corrupt_objects"] == [tree]
+    proc = run_cli("events", str(repo), "--no-cache", "-q")
+    assert tree in proc.stderr and "do not match their id" in proc.stderr
+
+
+def test_fifos_planted_as_a_loose_object_or_a_shared_index_block_nothing(tmp_path):
+    repo, (first, breaker, last) = _small(tmp_path)
+    git("-C", str(repo), "config", "core.splitIndex", "true")
+    git("-C", str(repo), "update-index", "--split-index")
+    fan = repo / ".git" / "objects" / "ab"
+    fan.mkdir(exist_ok=True)
+    os.mkfifo(fan / ("c" * 38))
+    os.mkfifo(repo / ".git" / ("sharedindex." + "d" * 40))
+    for args in (["census", str(repo), "--no-cache", "-q"], ["guard"]):
+        proc = subprocess.run([sys.executable, "-m", "forensics", *args], cwd=repo, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode in (0, 1), proc.stderr
