@@ -166,6 +166,8 @@ def _from_toml(text: str, source: str, tool_table: bool) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadConfig(source, str(exc)) from None
+    except RecursionError:             # tomllib recurses once per level of nesting
+        raise BadConfig(source, "nested too deeply to read") from None
     tool = data.get("tool", {})
     table = tool.get("forensics", {} if tool_table else data) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
@@ -187,8 +189,9 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
             text = data.decode("utf-8", "replace")
             try:
                 table = _from_toml(text, "pyproject.toml", tool_table=True)
-            except BadConfig:
-                table = {}  # the analysed project's own broken pyproject is evidence, not our input
+            except BadConfig as exc:  # the analysed project's own broken pyproject is evidence, not our input
+                _warn(f"the analysed repository's {exc.args[0].split(' in ', 1)[-1]}: its [tool.forensics] is not used")
+                table = {}
             if table:
                 settings = _apply(settings, table, f"{rev_sha[:12]}:pyproject.toml [tool.forensics]", evidence=True)
     if config:
