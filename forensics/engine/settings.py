@@ -190,7 +190,8 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
             try:
                 table = _from_toml(text, "pyproject.toml", tool_table=True)
             except BadConfig as exc:  # the analysed project's own broken pyproject is evidence, not our input
-                _warn(f"the analysed repository's {exc.args[0].split(' in ', 1)[-1]}: its [tool.forensics] is not used")
+                reason = str(exc).split(": ", 1)[-1]
+                _warn(f"the analysed repository's pyproject.toml cannot be read ({reason}): its [tool.forensics] is not used")
                 table = {}
             if table:
                 settings = _apply(settings, table, f"{rev_sha[:12]}:pyproject.toml [tool.forensics]", evidence=True)
