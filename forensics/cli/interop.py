@@ -41,9 +41,15 @@ def cmd_fleet(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise ForensicsError("--workers must be at least 1")
-    options = {"paths": args.paths, "markers": args.marker, "cache": False if args.no_cache else args.cache}
+    options = {"paths": args.paths, "markers": args.marker, "cache": False if args.no_cache else args.cache,
+               "repo_config": not args.ignore_repo_config}
     res = fleet(args.repos, args.out, rev=args.rev, scheduler=args.scheduler, workers=args.workers,
                 scan_options=options, progress=not args.quiet)
+    from forensics.termtext import printable
+
+    for r in res.census.itertuples(index=False):
+        if r.repo_settings:      # disclosed whatever --quiet says (the fleet_census.csv column has it too)
+            print(printable(f"forensics: note: {r.repo}: {r.repo_settings}"), file=sys.stderr)
     if not args.quiet:
         print_table(res.census[["repo", "commits", "paths", "damaged", "marked", "broken", "tests_lost", "error"]])
         print(f"wrote {res.files['fleet_census']} and one folder per repository", file=sys.stderr)
@@ -68,5 +74,7 @@ def register(sub) -> None:
     p.add_argument("--marker", action="append", metavar="REGEX", help="marker regex (repeatable)")
     p.add_argument("--cache", metavar="DIR", help="cache directory (one cache per repository inside it)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--ignore-repo-config", action="store_true",
+                   help="ignore each analysed repository's own [tool.forensics] settings")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fleet)

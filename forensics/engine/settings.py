@@ -175,6 +175,30 @@ def _from_toml(text: str, source: str, tool_table: bool) -> dict[str, Any]:
     return table
 
 
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _changed(settings: Settings) -> dict[str, Any]:
+    """The repository's own settings that made it into the final settings and differ from the
+    defaults: the ones that can change a verdict (``--config`` and options given win over them)."""
+    default = Settings()
+    return {k: v for k, v in settings.repo_settings["applied"].items()
+            if _plain(getattr(settings, k)) == v and _plain(getattr(default, k)) != v}
+
+
+def repo_settings_note(repo_settings: dict[str, Any] | None) -> str:
+    """One line that discloses the analysed repository's own settings that changed the result (see
+    :func:`_changed`), or "" when none did. Every command prints it on stderr; the fleet, the report
+    and ``census --json`` carry it too (README "Hostile repositories")."""
+    changed = (repo_settings or {}).get("changed") or {}
+    if not changed:
+        return ""
+    items = "; ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in changed.items())
+    return (f"the analysed repository's own settings changed this result: {items} (from "
+            f"{repo_settings.get('source', 'its pyproject.toml')}; --ignore-repo-config leaves them out)")
+
+
 def load_settings(repo: Repository | None, rev_sha: str | None, config: str | None = None,
                   repo_config: bool = True, **overrides: Any) -> Settings:
     """Merge the layers; ``overrides`` with value None are ignored. Validates regexes and pathspecs.
@@ -207,6 +231,8 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
     given = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
     if given:
         settings = replace(settings, sources=settings.sources + ("command line",), **given)
+    if settings.repo_settings.get("applied"):
+        settings = replace(settings, repo_settings={**settings.repo_settings, "changed": _changed(settings)})
     settings.rules  # validate marker regexes now: one clear line, before any work
     settings.pathspec
     return settings

@@ -90,6 +90,8 @@ class IncidentReport:
             plural(c.get("backup_set", 0), "backup set")]))
         if self.incidents is not None:
             items.append(f"<strong>Incidents:</strong> {len(self.incidents)}")
+        if h.get("repo_settings"):
+            items.append(f"<strong>Settings from the analysed repository:</strong> {esc(h['repo_settings'])}")
         kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in h.get("error_kinds", {}).items())
         items.append(f"<strong>Compile errors now, by kind:</strong> {esc(kinds or 'none')}"
                      + (f"; {h['legacy_now']} of them legacy (code of another Python dialect, never compiled here: "
@@ -194,7 +196,9 @@ class IncidentReport:
 
 
 def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
-    """The numbers at the top of the report (and in report.json)."""
+    """The numbers at the top of the report (and in report.json); ``repo_settings`` discloses the
+    analysed repository's own settings that changed the result ("" when none did)."""
+    from forensics.engine.settings import repo_settings_note
     from forensics.report.tables import _iso
 
     subj = result.subjects
@@ -220,6 +224,7 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
         "restore_by_confidence": {k: int((plan["confidence"] == k).sum()) for k in ("high", "medium", "low", "none")},
         "restore_by_source": {k: int((plan["source"] == k).sum()) for k in ("git", "backup", "none")},
         "summary": rc.summary,
+        "repo_settings": repo_settings_note(result.manifest.get("repo_settings")),
     }
 
 
