@@ -78,7 +78,8 @@ def _do_scan(args: argparse.Namespace):
     from forensics.termtext import printable
 
     note = repo_settings_note(result.manifest.get("repo_settings"))
-    if note:           # disclosed whatever --quiet says: the evidence chose part of this verdict
+    if note and args.command != "scan":   # (scan's own summary has a "repo settings" line)
+        # disclosed whatever --quiet says: the evidence chose part of this verdict
         print(printable(f"forensics: note: {note}"), file=sys.stderr)
     since = result.settings.since
     if since and not result.manifest["commits"] and args.command != "scan":
