@@ -41,6 +41,18 @@ def cmd_fleet(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise ForensicsError("--workers must be at least 1")
+    from pathlib import Path
+
+    from forensics.errors import BadOutput
+    from forensics.report.run import check_outside_evidence
+
+    for repo in args.repos:          # the evidence is read-only: no output directory inside any of it
+        try:
+            check_outside_evidence(Path(args.out).resolve(), repo, args.out)
+        except BadOutput:
+            raise
+        except ForensicsError:
+            pass                     # not a repository (yet): its row will say why
     options = {"paths": args.paths, "markers": args.marker, "cache": False if args.no_cache else args.cache,
                "repo_config": not args.ignore_repo_config}
     res = fleet(args.repos, args.out, rev=args.rev, scheduler=args.scheduler, workers=args.workers,
@@ -69,7 +81,7 @@ def register(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler (tcp://host:8786); default: a local cluster on this machine")
     p.add_argument("--workers", type=int, metavar="N", help="local cluster worker processes (default: cores)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (never inside one of the repositories)")
     p.add_argument("--paths", action="append", metavar="PATHSPEC", help="limit to paths (default '*.py')")
     p.add_argument("--marker", action="append", metavar="REGEX", help="marker regex (repeatable)")
     p.add_argument("--cache", metavar="DIR", help="cache directory (one cache per repository inside it)")

@@ -88,3 +88,12 @@ def test_an_out_inside_a_bare_repository_is_refused(trap, tmp_path):
     proc = _forensics("report", str(bare), "--out", str(bare / "reports"), "--no-cache", "-q", cwd=tmp_path, env={})
     assert proc.returncode == 2 and "inside the analysed repository" in proc.stderr, proc.stderr
     assert not (bare / "reports").exists()
+
+
+def test_a_fleet_out_inside_one_of_its_repositories_is_refused(trap, repo):
+    clone, _ = trap
+    before = tree_digest(clone)
+    proc = _forensics("fleet", repo, str(clone), "--out", str(clone / "data" / "fleet"), "--no-cache", "-q",
+                      cwd=clone.parent, env={})
+    assert proc.returncode == 2 and "inside the analysed repository" in proc.stderr, proc.stderr
+    assert tree_digest(clone) == before
