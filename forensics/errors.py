@@ -82,6 +82,6 @@ class SpecialFile(ForensicsError):
     """A file git reads when it opens a repository (its config, a file the config includes, HEAD, ...)
     that is not a regular file: a FIFO would hang every git command, a device would feed it endlessly."""
 
-    def __init__(self, repo: str, what: str, path: str) -> None:
-        super().__init__(f"refusing {repo}: {what} {path} is not a regular file (a FIFO or device would hang git); "
-                         f"remove it from a copy of the repository")
+    def __init__(self, repo: str, what: str, path: str,
+                 reason: str = "is not a regular file (a FIFO or device would hang git)") -> None:
+        super().__init__(f"refusing {repo}: {what} {path} {reason}; remove it from a copy of the repository")

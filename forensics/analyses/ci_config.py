@@ -143,6 +143,33 @@ _MAKE_VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?|:|::|\+)?=\s*(.*)$")
 _MAKE_REF = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
 
 
+MAKE_DEPTH = 5                 # variables referring to variables, this many levels
+MAX_MAKE_RECIPE = 16_384       # characters of one expanded recipe line
+
+
+def _expand_make(recipe: str, variables: dict[str, str]) -> str:
+    """``$(VAR)``/``${VAR}`` replaced by their values, :data:`MAKE_DEPTH` levels deep; an unknown
+    variable, or one whose value would take the line past :data:`MAX_MAKE_RECIPE` characters (a few
+    hundred bytes of ``A = $(B)$(B)...`` double at every level), stays ``$MAKE`` (unresolved)."""
+    for _ in range(MAKE_DEPTH):
+        budget = MAX_MAKE_RECIPE - len(recipe)
+
+        def value(m: re.Match[str]) -> str:
+            nonlocal budget
+            v = variables.get(m.group(1), "$MAKE")
+            grow = len(v) - len(m.group(0))
+            if grow > budget:
+                return "$MAKE"
+            budget -= max(grow, 0)
+            return v
+
+        expanded = _MAKE_REF.sub(value, recipe)
+        if expanded == recipe:
+            break
+        recipe = expanded
+    return recipe
+
+
 def parse_makefile(file: str, text: str, parsed: Parsed) -> None:
     base = posixpath.dirname(file)
     variables: dict[str, str] = {}
@@ -158,10 +185,7 @@ def parse_makefile(file: str, text: str, parsed: Parsed) -> None:
             line = line[:-1] + " " + lines[i].lstrip("\t ")
         i += 1
         if line.startswith("\t"):
-            recipe = line[1:].lstrip("@-+ \t")
-            for _ in range(5):                   # variables referring to variables, a few levels
-                recipe = _MAKE_REF.sub(lambda m: variables.get(m.group(1), "$MAKE"), recipe)
-            recipe = recipe.replace("$$", "$")
+            recipe = _expand_make(line[1:].lstrip("@-+ \t"), variables).replace("$$", "$")
             for job in current:
                 job.invocations.extend(invocations(recipe, n, base))
             continue

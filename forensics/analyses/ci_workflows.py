@@ -18,6 +18,14 @@ from forensics.analyses.ci_commands import invocations, join_path
 from forensics.analyses.ci_model import Job, Trigger
 
 MAX_MATRIX = 256           # combinations per job (a larger matrix is cut, and said so)
+# Bounds per file, against YAML aliases multiplied by matrices (a few hundred bytes of ``*job`` and
+# ``*steps`` aliases name millions of step runs): the expanded document (every alias counted each time
+# it is used), the jobs after matrix expansion, and the step scripts read. A file over the first is
+# not read (an error of that file); past the others the remaining jobs are left out, and said so with
+# the counts in the note of the jobs kept.
+MAX_YAML_NODES = 100_000
+MAX_JOBS_PER_FILE = 1_024
+MAX_STEP_RUNS_PER_FILE = 50_000
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _CHANGE_EVENTS = ("push", "pull_request", "pull_request_target")
 
@@ -37,10 +45,39 @@ def _lstr(value: str, line: int, block: bool) -> LStr:
     return s
 
 
+def _expanded_size(node) -> int:
+    """Nodes the document would have with every alias copied out (each node counted once per use),
+    computed once per distinct node; saturates past :data:`MAX_YAML_NODES`."""
+    sizes: dict[int, int] = {}
+    order, stack = [], [node]
+    while stack:                                  # iterative: deep nesting cannot exhaust the C stack
+        n = stack.pop()
+        if id(n) in sizes:
+            continue
+        sizes[id(n)] = 0
+        order.append(n)
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(x for kv in n.value for x in kv)
+    for n in reversed(order):                     # children before parents (a cycle counts once)
+        kids = n.value if isinstance(n, yaml.SequenceNode) else (
+            [x for kv in n.value for x in kv] if isinstance(n, yaml.MappingNode) else [])
+        sizes[id(n)] = min(1 + sum(sizes[id(k)] for k in kids), MAX_YAML_NODES + 1)
+    return sizes[id(node)]
+
+
+class YamlTooLarge(ValueError):
+    """A YAML document whose aliases expand past :data:`MAX_YAML_NODES` nodes."""
+
+
 def load_yaml(text: str):
     """Parse YAML (safe: no tags) into dicts, lists and :class:`LStr` scalars (None for nulls).
-    Aliases are shared, not copied (no billion laughs); ``<<`` merge keys are applied."""
+    Aliases are shared, not copied (no billion laughs); ``<<`` merge keys are applied. A document whose
+    aliases would expand past :data:`MAX_YAML_NODES` nodes raises :class:`YamlTooLarge`."""
     node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+        raise YamlTooLarge(f"its aliases expand to more than {MAX_YAML_NODES:,} nodes: not read")
     memo: dict[int, object] = {}
 
     def plain(n):
@@ -127,7 +164,10 @@ def _matrix(strategy) -> tuple[list[dict[str, str]], str]:
     for values in itertools.islice(itertools.product(*axes), MAX_MATRIX + 1):
         combos.append(dict(zip(keys, values)))
     if len(combos) > MAX_MATRIX:
-        combos, note = combos[:MAX_MATRIX], f"matrix cut at {MAX_MATRIX} combinations"
+        total = 1
+        for axis in axes:
+            total *= len(axis)
+        combos, note = combos[:MAX_MATRIX], f"matrix cut at {MAX_MATRIX} combinations of {total:,}"
     exclude = m.get("exclude") if isinstance(m.get("exclude"), list) else []
     for ex in exclude:
         if isinstance(ex, dict):
@@ -193,12 +233,25 @@ def parse_github_workflow(file: str, text: str) -> list[Job]:
     out: list[Job] = []
     if not isinstance(jobs, dict):
         return out
+    step_runs, stop = 0, False
     for job_id, job in jobs.items():
         if not isinstance(job, dict):
             continue
         combos, note = _matrix(job.get("strategy"))
-        job_wd = _working_directory(job, doc)
         steps = job.get("steps") if isinstance(job.get("steps"), list) else []
+        room = min(MAX_JOBS_PER_FILE - len(out), (MAX_STEP_RUNS_PER_FILE - step_runs) // max(len(steps), 1))
+        if room < len(combos):            # the file names more work than any CI would run: cut, and say so
+            cut = (f"file cut at {MAX_JOBS_PER_FILE:,} jobs or {MAX_STEP_RUNS_PER_FILE:,} step runs (aliases x "
+                   f"matrix): it has {len(jobs):,} job entries; {job_id} alone {len(combos):,} x {len(steps):,}")
+            for kept in out:
+                kept.note = "; ".join(x for x in (kept.note, cut) if x)
+            combos, note, stop = combos[:max(room, 0)], "; ".join(x for x in (note, cut) if x), True
+            if not combos:
+                if not out:
+                    raise YamlTooLarge(cut)
+                break
+        step_runs += len(combos) * len(steps)
+        job_wd = _working_directory(job, doc)
         if isinstance(job.get("uses"), str):
             note = note or f"calls the reusable workflow {job['uses']}: not followed"
         for combo in combos:
@@ -219,6 +272,8 @@ def parse_github_workflow(file: str, text: str) -> list[Job]:
                     j.lenient.update(inv.line for inv in found)
                 j.invocations.extend(found)
             out.append(j)
+        if stop:
+            break
     return out
 
 

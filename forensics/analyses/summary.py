@@ -31,11 +31,15 @@ def md_text(value: object, limit: int = 70) -> str:
 
 
 def md_code(value: object, limit: int = 80) -> str:
-    """Repository text as an inline code span (paths): shown literally, never markup."""
+    """Repository text as an inline code span (paths, settings): shown literally, never markup. The
+    fence is one backtick longer than the longest run of backticks in the text (CommonMark: a span
+    closes only on a run of exactly its fence's length), so no content can close it early; a space
+    pads each side when the text holds a backtick (read back as nothing)."""
     text = "".join(ch if ch.isprintable() else " " for ch in str(value))[:limit]
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
-    return f"{fence}{pad}{text.replace('``', '` `')}{pad}{fence}"
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _when(ts) -> str:

@@ -80,6 +80,13 @@ def _do_scan(args: argparse.Namespace):
                   strict=getattr(args, "strict", None), trust_repo=args.trust_repo,
                   repo_config=not args.ignore_repo_config, python=args.python)
     _say_view_notes(result.manifest, args)
+    from forensics.engine.settings import repo_settings_note
+    from forensics.termtext import printable
+
+    note = repo_settings_note(result.manifest.get("repo_settings"))
+    if note and args.command != "scan":   # (scan's own summary has a "repo settings" line)
+        # disclosed whatever --quiet says: the evidence chose part of this verdict
+        print(printable(f"forensics: note: {note}"), file=sys.stderr)
     since = result.settings.since
     if since and not result.manifest["commits"] and args.command != "scan":
         print(f"forensics: no commit after {since} (--since) up to {args.rev}: the window is empty", file=sys.stderr)
@@ -226,7 +233,11 @@ def cmd_census(args: argparse.Namespace) -> int:
         return 0
     table = census(result, depth=args.depth, tiers=tiers)
     if args.json:
-        print(json.dumps(census_json(table), indent=2))
+        data = census_json(table)
+        changed = (result.manifest.get("repo_settings") or {}).get("changed")
+        if changed:
+            data["repo_settings"] = {"source": result.manifest["repo_settings"].get("source"), "changed": changed}
+        print(json.dumps(data, indent=2))
     else:
         _emit(table, args)
     return 0
@@ -318,11 +329,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     from forensics.report.run import run_report
 
     overrides = {"paths": args.paths, "markers": args.marker, "title": args.title,
-                 "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules}
+                 "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules,
+                 "ignore_repo_config": True if args.ignore_repo_config else None}
     status, html, message = run_report(args.repo, args.out, rev=args.rev, params_file=args.parameters,
                                        overrides=overrides, cell_timeout=args.cell_timeout, progress=not args.quiet)
     if status or not args.quiet:
         print(message, file=sys.stderr if status else sys.stdout)
+    try:
+        note = json.loads((html.parent / "report.json").read_text()).get("repo_settings") if status == 0 else ""
+    except (OSError, ValueError):
+        note = ""
+    if note:           # disclosed whatever --quiet says (the page's header and report.json have it too)
+        from forensics.termtext import printable
+
+        print(printable(f"forensics: note: {note}"), file=sys.stderr)
     return status
 
 
@@ -496,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", metavar="DIR")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--cell-timeout", type=int, default=900, metavar="S", help="seconds per notebook cell (default 900)")
+    p.add_argument("--ignore-repo-config", action="store_true",
+                   help="ignore the analysed repository's own [tool.forensics] settings")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_report)
 

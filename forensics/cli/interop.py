@@ -41,9 +41,27 @@ def cmd_fleet(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise ForensicsError("--workers must be at least 1")
-    options = {"paths": args.paths, "markers": args.marker, "cache": False if args.no_cache else args.cache}
+    from pathlib import Path
+
+    from forensics.errors import BadOutput
+    from forensics.report.run import check_outside_evidence
+
+    for repo in args.repos:          # the evidence is read-only: no output directory inside any of it
+        try:
+            check_outside_evidence(Path(args.out).resolve(), repo, args.out)
+        except BadOutput:
+            raise
+        except ForensicsError:
+            pass                     # not a repository (yet): its row will say why
+    options = {"paths": args.paths, "markers": args.marker, "cache": False if args.no_cache else args.cache,
+               "repo_config": not args.ignore_repo_config}
     res = fleet(args.repos, args.out, rev=args.rev, scheduler=args.scheduler, workers=args.workers,
                 scan_options=options, progress=not args.quiet)
+    from forensics.termtext import printable
+
+    for r in res.census.itertuples(index=False):
+        if r.repo_settings:      # disclosed whatever --quiet says (the fleet_census.csv column has it too)
+            print(printable(f"forensics: note: {r.repo}: {r.repo_settings}"), file=sys.stderr)
     if not args.quiet:
         print_table(res.census[["repo", "commits", "paths", "damaged", "marked", "broken", "tests_lost", "error"]])
         print(f"wrote {res.files['fleet_census']} and one folder per repository", file=sys.stderr)
@@ -63,10 +81,12 @@ def register(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler (tcp://host:8786); default: a local cluster on this machine")
     p.add_argument("--workers", type=int, metavar="N", help="local cluster worker processes (default: cores)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (never inside one of the repositories)")
     p.add_argument("--paths", action="append", metavar="PATHSPEC", help="limit to paths (default '*.py')")
     p.add_argument("--marker", action="append", metavar="REGEX", help="marker regex (repeatable)")
     p.add_argument("--cache", metavar="DIR", help="cache directory (one cache per repository inside it)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--ignore-repo-config", action="store_true",
+                   help="ignore each analysed repository's own [tool.forensics] settings")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fleet)

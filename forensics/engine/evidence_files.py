@@ -7,7 +7,8 @@ character device (``/dev/zero``) feeds it without end. Before the first git comm
 :func:`refuse_special_files` stats (never opens) each of them and refuses the repository when one exists
 and is not a regular file (:class:`forensics.errors.SpecialFile`, exit 2). Include targets are listed
 by ``git config --file F --no-includes`` on each regular config file (which reads F alone), followed up
-to git's own depth of 10, whatever their condition.
+to git's own depth of 10, whatever their condition. A config file (or include) over
+:data:`MAX_CONFIG_BYTES` is refused too: git would read it whole, on every command.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from forensics.errors import SpecialFile
 _STARTUP_FILES = ("HEAD", "commondir", "packed-refs", "shallow", "info/grafts", "objects/info/alternates",
                   "config.worktree")
 MAX_INCLUDE_DEPTH = 10
+MAX_CONFIG_BYTES = 1 << 20
 
 
 def _is_special(path: str) -> bool:
@@ -93,5 +95,7 @@ def refuse_special_files(path: str, env: dict[str, str]) -> None:
             raise SpecialFile(path, what, config)
         if not os.path.isfile(config):
             continue
+        if os.stat(config).st_size > MAX_CONFIG_BYTES:
+            raise SpecialFile(path, what, config, f"is larger than {MAX_CONFIG_BYTES >> 20} MiB")
         for target in _includes(config, env):
             queue.append((target, depth + 1, f"a file included by {config}:"))

@@ -7,9 +7,11 @@ whole path in which ``*`` also matches ``/`` (so ``*.py`` matches at any depth).
 ``:(literal)``, ``:(top)``/``:/`` (paths are always taken from the top). tests/test_pathspec.py
 checks the matcher against ``git ls-files`` on the simulated repository.
 
-A pattern (from ``--paths``, ``--config`` or the analysed repository's own settings) is matched with
-RE2 (google-re2), in time linear in the path whatever the pattern: ``*a*a*a*a*a*a*a*a*b.py`` cannot
-backtrack. A pattern RE2 refuses (``[z-a].py``: a range out of order) is :class:`BadPathspec` (exit 2).
+A pattern (from ``--paths``, ``--config`` or the analysed repository's own settings) is matched in
+time linear in the path whatever the pattern: with more than one run of ``*`` (``*a*a*a*a*a*a*a*a*b.py``
+would backtrack exponentially in Python's engine) by RE2 (google-re2), else by Python's engine (one
+``*`` cannot backtrack more than linearly, and is several times faster per call). A pattern the engine
+refuses (``[z-a].py``: a range out of order) is :class:`BadPathspec` (exit 2).
 """
 from __future__ import annotations
 
@@ -46,14 +48,14 @@ _KNOWN_MAGIC = {"exclude", "glob", "icase", "literal", "top"}
 class _Item:
     pattern: str
     exclude: bool
-    regex: Any | None   # a compiled RE2 pattern; None: literal / prefix match
+    regex: Any | None   # a compiled pattern (``fullmatch``); None: literal / prefix match
     icase: bool
 
     def matches(self, path: str) -> bool:
         p, s = (path.lower(), self.pattern.lower()) if self.icase else (path, self.pattern)
         if p == s or (s and p.startswith(s) and (s.endswith("/") or p[len(s)] == "/")):
             return True
-        return self.regex is not None and self.regex.fullmatch(_for_re2(path)) is not None
+        return self.regex is not None and self.regex.fullmatch(path) is not None
 
 
 def _glob_to_regex(pattern: str, cross_slash: bool) -> str:
@@ -94,6 +96,33 @@ def _glob_to_regex(pattern: str, cross_slash: bool) -> str:
     return "".join(out)
 
 
+def _compile(spec: str, translated: str, icase: bool, linear: bool) -> Any:
+    """The matcher of one pattern: Python's engine where it cannot backtrack more than linearly (one
+    run of ``*`` at most: ``*.py``, the common case, at C speed per path), else RE2. A pattern either
+    engine refuses is :class:`BadPathspec`."""
+    if linear:
+        try:
+            return re.compile(translated, re.DOTALL | (re.IGNORECASE if icase else 0))
+        except re.error as exc:
+            raise BadPathspec(spec, str(exc)) from None
+    try:
+        rx = re2.compile(_for_re2(translated), _ICASE if icase else _OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise BadPathspec(spec, reason) from None
+    return _Re2Matcher(rx)
+
+
+class _Re2Matcher:
+    """RE2 behind ``fullmatch`` of a path that may hold undecodable bytes (see :func:`_for_re2`)."""
+
+    def __init__(self, rx: Any) -> None:
+        self._rx = rx
+
+    def fullmatch(self, path: str) -> Any:
+        return self._rx.fullmatch(_for_re2(path))
+
+
 def _parse(spec: str) -> _Item:
     if not spec.strip():
         raise BadPathspec(spec, "empty (use '.' or '*' for every path)")
@@ -129,12 +158,8 @@ def _parse(spec: str) -> _Item:
     icase = "icase" in magic
     regex = None
     if "literal" not in magic and (_WILDCARDS & set(body)):
-        try:
-            regex = re2.compile(_for_re2(_glob_to_regex(body, cross_slash="glob" not in magic)),
-                                _ICASE if icase else _OPTIONS)
-        except re2.error as exc:
-            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-            raise BadPathspec(spec, reason) from None
+        regex = _compile(spec, _glob_to_regex(body, cross_slash="glob" not in magic), icase,
+                         linear=len(re.findall(r"\*+", body)) <= 1)
     return _Item(pattern=body, exclude="exclude" in magic, regex=regex, icase=icase)
 
 

@@ -169,11 +169,37 @@ def _from_toml(text: str, source: str, tool_table: bool) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadConfig(source, str(exc)) from None
+    except RecursionError:             # tomllib recurses once per level of nesting
+        raise BadConfig(source, "nested too deeply to read") from None
     tool = data.get("tool", {})
     table = tool.get("forensics", {} if tool_table else data) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise BadConfig(source, "[tool.forensics] must be a table")
     return table
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _changed(settings: Settings) -> dict[str, Any]:
+    """The repository's own settings that made it into the final settings and differ from the
+    defaults: the ones that can change a verdict (``--config`` and options given win over them)."""
+    default = Settings()
+    return {k: v for k, v in settings.repo_settings["applied"].items()
+            if _plain(getattr(settings, k)) == v and _plain(getattr(default, k)) != v}
+
+
+def repo_settings_note(repo_settings: dict[str, Any] | None) -> str:
+    """One line that discloses the analysed repository's own settings that changed the result (see
+    :func:`_changed`), or "" when none did. Every command prints it on stderr; the fleet, the report
+    and ``census --json`` carry it too (README "Hostile repositories")."""
+    changed = (repo_settings or {}).get("changed") or {}
+    if not changed:
+        return ""
+    items = "; ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in changed.items())
+    return (f"the analysed repository's own settings changed this result: {items} (from "
+            f"{repo_settings.get('source', 'its pyproject.toml')}; --ignore-repo-config leaves them out)")
 
 
 def load_settings(repo: Repository | None, rev_sha: str | None, config: str | None = None,
@@ -190,8 +216,10 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
             text = data.decode("utf-8", "replace")
             try:
                 table = _from_toml(text, "pyproject.toml", tool_table=True)
-            except BadConfig:
-                table = {}  # the analysed project's own broken pyproject is evidence, not our input
+            except BadConfig as exc:  # the analysed project's own broken pyproject is evidence, not our input
+                reason = str(exc).split(": ", 1)[-1]
+                _warn(f"the analysed repository's pyproject.toml cannot be read ({reason}): its [tool.forensics] is not used")
+                table = {}
             if table:
                 settings = _apply(settings, table, f"{rev_sha[:12]}:pyproject.toml [tool.forensics]", evidence=True)
     if config:
@@ -210,6 +238,8 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
     given = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
     if given:
         settings = replace(settings, sources=settings.sources + ("command line",), **given)
+    if settings.repo_settings.get("applied"):
+        settings = replace(settings, repo_settings={**settings.repo_settings, "changed": _changed(settings)})
     settings.rules  # validate marker regexes now: one clear line, before any work
     settings.pathspec
     return settings

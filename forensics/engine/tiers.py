@@ -96,6 +96,8 @@ def load_tiers(path: str | None) -> tuple[Tier, ...]:
         raise BadConfig(path, exc.strerror or str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise BadConfig(path, str(exc)) from None
+    except RecursionError:
+        raise BadConfig(path, "nested too deeply to read") from None
     except UnicodeDecodeError as exc:
         raise BadConfig(path, f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     tiers = []

@@ -20,7 +20,9 @@ import pandas as pd
 from forensics.errors import ForensicsError
 
 FLEET_COLUMNS = ["repo", "rev", "rev_sha", "commits", "paths", "damaged", "marked", "broken", "tests_lost",
-                 "top_root_cause", "error", "name"]
+                 "top_root_cause", "error", "name", "repo_settings"]
+# ``repo_settings``: the repository's own [tool.forensics] settings that changed its row, in one line
+# ("" when none did; see forensics.engine.settings.repo_settings_note)
 # the per-repository timeline of damage the fleet notebook draws on one axis
 SPAN_COLUMNS = ["repo", "name", "root_cause", "first_at", "last_at", "paths"]
 
@@ -31,7 +33,7 @@ class FleetError(ForensicsError):
 
 def _row(repo: str, rev: str, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {c: None for c in FLEET_COLUMNS}
-    row.update(repo=repo, rev=rev, rev_sha="", error="")
+    row.update(repo=repo, rev=rev, rev_sha="", error="", repo_settings="")
     row.update(values)
     return row
 
@@ -46,6 +48,7 @@ def scan_one(repo: str, rev: str, out_dir: str, scan_options: dict[str, Any] | N
     from forensics.analyses.root_cause import root_causes
     from forensics.analyses.timeline import timeline
     from forensics.engine.scan import scan
+    from forensics.engine.settings import repo_settings_note
     from forensics.report.tables import write_csv, write_plan
 
     try:
@@ -75,7 +78,8 @@ def scan_one(repo: str, rev: str, out_dir: str, scan_options: dict[str, Any] | N
                           "paths": int(r.paths)})
         return _row(repo, rev, rev_sha=result.rev_sha, commits=len(result.commits), paths=int(total["total"]),
                     damaged=int(total["damaged"]), marked=int(total["marked"]), broken=int(total["broken"]),
-                    tests_lost=lost, top_root_cause=str(rc.iloc[0]["root_cause"]) if len(rc) else "", spans=spans)
+                    tests_lost=lost, top_root_cause=str(rc.iloc[0]["root_cause"]) if len(rc) else "", spans=spans,
+                    repo_settings=repo_settings_note(result.manifest.get("repo_settings")))
     except ForensicsError as exc:
         return _row(repo, rev, error=str(exc), spans=[])
     except Exception as exc:  # noqa: BLE001 - one repository's failure is its row, never the end of the run
@@ -112,13 +116,16 @@ class FleetResult:
     out: Path
     files: dict[str, str] = field(default_factory=dict)
 
-    def display(self) -> pd.DataFrame:
-        """The census for reading: folder name, counts, a 12-character root cause, the error; no index."""
+    def display(self):
+        """The census for reading (folder name, counts, a 12-character root cause, the error) as the
+        report's escaped table: a directory named like markup, or an error quoting one, stays text."""
+        from forensics.report.display import Table
+
         t = self.census[["name", "commits", "paths", "damaged", "marked", "broken", "tests_lost", "top_root_cause",
                          "error"]].copy()
         t["top_root_cause"] = t["top_root_cause"].fillna("").str[:12]
         t["error"] = t["error"].fillna("")
-        return t.astype(object).where(t.notna(), "").style.hide(axis="index")
+        return Table(t.astype(object).where(t.notna(), ""), caption="Damage per repository")
 
 
 def fleet(repos: list[str], out_dir: str, rev: str = "HEAD", scheduler: str | None = None, workers: int | None = None,

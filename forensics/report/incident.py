@@ -96,6 +96,8 @@ class IncidentReport:
             plural(c.get("backup_set", 0), "backup set")]))
         if self.incidents is not None:
             items.append(f"<strong>Incidents:</strong> {len(self.incidents)}")
+        if h.get("repo_settings"):
+            items.append(f"<strong>Settings from the analysed repository:</strong> {esc(h['repo_settings'])}")
         kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in h.get("error_kinds", {}).items())
         items.append(f"<strong>Compile errors now, by kind:</strong> {esc(kinds or 'none')}"
                      + (f"; {h['legacy_now']} of them legacy (code of another Python dialect, never compiled here: "
@@ -229,7 +231,9 @@ def _story_json(story) -> list[dict[str, Any]]:
 
 def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
     """The numbers at the top of the report (and in report.json), from the story (``rc.story``): the
-    top culprit, the incidents and their commits are the summary's."""
+    top culprit, the incidents and their commits are the summary's. ``repo_settings`` discloses the
+    analysed repository's own settings that changed the result ("" when none did)."""
+    from forensics.engine.settings import repo_settings_note
     subj = result.subjects
     totals = blast.by_directory[blast.by_directory["directory"] == "*"]
     top = _top_culprit(rc.story)
@@ -255,6 +259,7 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
         "restore_by_confidence": {k: int((plan["confidence"] == k).sum()) for k in ("high", "medium", "low", "none")},
         "restore_by_source": {k: int((plan["source"] == k).sum()) for k in ("git", "backup", "none")},
         "summary": rc.summary,
+        "repo_settings": repo_settings_note(result.manifest.get("repo_settings")),
     }
 
 

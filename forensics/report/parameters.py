@@ -53,7 +53,8 @@ class Parameters:
 
     def scan_options(self) -> dict[str, Any]:
         return {"paths": self.paths, "markers": self.markers, "cache": self.cache, "progress": False,
-                "bulk_threshold": self.bulk_threshold}
+                "bulk_threshold": self.bulk_threshold,
+                "repo_config": not self.extra.get("ignore_repo_config", False)}
 
 
 def _locate(path: str, must_exist: bool, name: str = "repo") -> Path:
@@ -121,6 +122,8 @@ def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: A
     tiers = load_tiers(str(_locate(priority_rules, must_exist=True, name="priority_rules")) if priority_rules else None)
     if not isinstance(depth, int) or depth < 0:
         raise ParameterError("depth", "must be an integer >= 0")
+    if not isinstance(extra.get("ignore_repo_config", False), bool):
+        raise ParameterError("ignore_repo_config", "must be true or false")
     for name in ("focus", "chain_of"):
         if not isinstance(extra.get(name, ""), str):
             raise ParameterError(name, "must be a string (a path, a directory ending in / or an incident #N)")

@@ -72,8 +72,10 @@ def export_html(notebook_path: Path, html_path: Path, show_input: bool = False, 
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook_path), as_version=4)
+    # extra_template_basedirs: nbconvert's default is the current directory, where a committed
+    # ``lab/index.html.j2`` (Jinja, not sandboxed) would replace the page's template and run code
     exporter = HTMLExporter(template_name="lab", exclude_input=not show_input, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+                            exclude_output_prompt=True, extra_template_basedirs=[])
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     html = _EXTERNAL_SCRIPT.sub("", html)
     html_path.write_text(html, encoding="utf-8")

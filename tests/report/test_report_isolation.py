@@ -35,6 +35,10 @@ def trap(repo, tmp_path_factory) -> tuple[Path, Path]:
         for name in SHADOWS:
             (where / f"{name}.py").write_text(
                 f"open({str(canaries / name)!r} + '-' + __file__.replace('/', '_'), 'w').write('ran')\n")
+    # nbconvert looks for its "lab" template in the current directory first: Jinja that runs a command
+    (clone / "lab").mkdir()
+    (clone / "lab" / "index.html.j2").write_text(
+        "{{ cycler.__init__.__globals__.os.system('touch %s') }}PWNED-BY-TEMPLATE\n" % (canaries / "template"))
     git("-C", str(clone), "add", "-A")
     git("-C", str(clone), "-c", "user.name=Eve", "-c", "user.email=e@example.invalid", "commit", "-q", "-m", "helpers")
     return clone, canaries
@@ -46,11 +50,12 @@ def test_a_report_run_inside_the_evidence_imports_nothing_from_it_and_writes_not
     home = tmp_path / "home"
     proc = _forensics("report", "--no-cache", "-q", cwd=clone, env={"HOME": str(home), "XDG_DATA_HOME": "",
                                                                    "FORENSICS_REPORTS": ""})
-    assert proc.returncode == 0, proc.stderr[-3000:]
     assert list(canaries.iterdir()) == []
+    assert proc.returncode == 0, proc.stderr[-3000:]
     assert tree_digest(clone) == before
     pages = list((home / ".local" / "share" / "forensics" / "reports").glob("clone-*/incident_report.html"))
     assert len(pages) == 1 and pages[0].stat().st_size > 0
+    assert "PWNED-BY-TEMPLATE" not in pages[0].read_text()
 
 
 def test_an_out_directory_holding_shadowing_modules_is_not_on_the_kernels_import_path(trap, tmp_path):
@@ -60,8 +65,8 @@ def test_an_out_directory_holding_shadowing_modules_is_not_on_the_kernels_import
     for name in SHADOWS:
         (out / f"{name}.py").write_text((clone / f"{name}.py").read_text())
     proc = _forensics("report", str(clone), "--out", str(out), "--no-cache", "-q", cwd=out, env={})
-    assert proc.returncode == 0, proc.stderr[-3000:]
     assert list(canaries.iterdir()) == []
+    assert proc.returncode == 0, proc.stderr[-3000:]
     assert (out / "incident_report.html").stat().st_size > 0
 
 
@@ -83,3 +88,12 @@ def test_an_out_inside_a_bare_repository_is_refused(trap, tmp_path):
     proc = _forensics("report", str(bare), "--out", str(bare / "reports"), "--no-cache", "-q", cwd=tmp_path, env={})
     assert proc.returncode == 2 and "inside the analysed repository" in proc.stderr, proc.stderr
     assert not (bare / "reports").exists()
+
+
+def test_a_fleet_out_inside_one_of_its_repositories_is_refused(trap, repo):
+    clone, _ = trap
+    before = tree_digest(clone)
+    proc = _forensics("fleet", repo, str(clone), "--out", str(clone / "data" / "fleet"), "--no-cache", "-q",
+                      cwd=clone.parent, env={})
+    assert proc.returncode == 2 and "inside the analysed repository" in proc.stderr, proc.stderr
+    assert tree_digest(clone) == before
