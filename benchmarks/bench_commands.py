@@ -28,12 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 SECTION = "## Every command at incident scale"
 PROBE = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(rc)")
+         "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+         "print(u.ru_utime + u.ru_stime, u.ru_maxrss, file=sys.stderr); sys.exit(rc)")
 TARGET_SECONDS, TARGET_MB, TARGET_FLOOR = 10.0, 1024, 1.2
 
 
 def run(cmd: list[str], code: Path | None, timeout: float) -> dict:
-    """Wall seconds, exit status and largest-process peak RSS (MB) of ``cmd`` (None when stopped)."""
+    """Wall seconds, CPU seconds (all its processes), exit status and largest-process peak RSS (MB)
+    of ``cmd`` (None when stopped)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(code or ROOT)
     t = time.perf_counter()
@@ -44,11 +46,12 @@ def run(cmd: list[str], code: Path | None, timeout: float) -> dict:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, 9)
         proc.communicate()
-        return {"seconds": None, "rc": None, "mb": None, "err": f"stopped after {timeout:.0f} s"}
+        return {"seconds": None, "rc": None, "mb": None, "cpu": None, "err": f"stopped after {timeout:.0f} s"}
     wall = time.perf_counter() - t
     lines = err.strip().splitlines()
-    mb = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else None
-    return {"seconds": wall, "rc": proc.returncode, "mb": mb, "err": "\n".join(lines[:-1])[-300:]}
+    last = lines[-1].split() if lines else []
+    cpu, mb = (float(last[0]), int(last[1]) / 1024) if len(last) == 2 else (None, None)
+    return {"seconds": wall, "rc": proc.returncode, "mb": mb, "cpu": cpu, "err": "\n".join(lines[:-1])[-300:]}
 
 
 def commands(repo: str, rev: list[str], culprit: str, tmp: Path, cache: Path) -> list[tuple[str, list[str]]]:
@@ -91,7 +94,7 @@ def bench_repo(label: str, repo: str, rev: list[str], culprit: str, codes: dict[
         print(f"  {label} {code_label} scan (cold): {_fmt(runs['scan (cold)'])}", file=sys.stderr, flush=True)
         for name, cmd in commands(repo, rev, culprit, work, cache):
             if name == "suspect" and not has_command(code, "suspect"):
-                runs[name] = {"seconds": None, "rc": None, "mb": None, "err": "no such command in this code"}
+                runs[name] = {"seconds": None, "rc": None, "mb": None, "cpu": None, "err": "no such command in this code"}
                 continue
             runs[name] = run(cmd, code, timeout)
             print(f"  {label} {code_label} {name}: {_fmt(runs[name])}", file=sys.stderr, flush=True)
@@ -106,7 +109,7 @@ def _fmt(r: dict) -> str:
     if r["rc"] != 0:
         first = (r["err"].strip().splitlines() or ["?"])[-1][:60]
         return f"exit {r['rc']} ({first})"
-    return f"{r['seconds']:.1f} s, {r['mb']:.0f} MB"
+    return f"{r['seconds']:.1f} s ({r['cpu']:.1f} s CPU), {r['mb']:.0f} MB"
 
 
 def _cell(r: dict) -> str:
@@ -114,7 +117,7 @@ def _cell(r: dict) -> str:
         return r["err"] or "n/a"
     if r["rc"] != 0:
         return f"exit {r['rc']}: " + ((r["err"].strip().splitlines() or ["?"])[-1][:70]).replace("|", "\\|")
-    return f"{r['seconds']:.1f}"
+    return f"{r['seconds']:.1f} ({r['cpu']:.1f})"
 
 
 def write_section(out: Path, results: dict, meta: dict) -> None:
@@ -122,7 +125,8 @@ def write_section(out: Path, results: dict, meta: dict) -> None:
              f"Written by `benchmarks/bench_commands.py` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}), "
              f"{os.cpu_count()} cores, 1-minute load average {meta['load'][0]:.1f} at the start and "
              f"{os.getloadavg()[0]:.1f} at the end (a shared machine: wall times move with it). Each command is "
-             "a fresh process; after the cold scan every command reuses its cache. Seconds are wall time; MB the "
+             "a fresh process; after the cold scan every command reuses its cache. Seconds are wall time, with "
+             "the CPU seconds of all its processes in brackets (the fairer number on a loaded machine); MB the "
              "largest process's peak RSS. Targets: each analysis ≤ 10 s after a cached scan, memory < 1 GB, "
              "the cold scan ≤ 1.2 × the read-and-compile floor.", ""]
     for label, res in results.items():
@@ -130,18 +134,18 @@ def write_section(out: Path, results: dict, meta: dict) -> None:
         lines += [f"### {label}", "", meta["describe"][label], ""]
         head = "| command | " + " | ".join(f"{c} s | {c} MB" for c in codes) + " |"
         lines += [head, "|---|" + "---|---|" * len(codes)]
-        names = list(res["runs"][codes[-1]])
+        names = list(res["runs"]["after"])
         for name in names:
             cells = []
             for c in codes:
-                r = res["runs"][c].get(name, {"seconds": None, "rc": None, "mb": None, "err": "n/a"})
+                r = res["runs"][c].get(name, {"seconds": None, "rc": None, "mb": None, "cpu": None, "err": "n/a"})
                 cells += [_cell(r), f"{r['mb']:.0f}" if r.get("mb") else ""]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         for b, r in res["baselines"].items():
             lines.append(f"| baseline: {b} | {_cell(r)} | {r['mb']:.0f} |" + " |" * (2 * len(codes) - 2)
                          if r.get("mb") else f"| baseline: {b} | {_cell(r)} | |" + " |" * (2 * len(codes) - 2))
         floor = res["baselines"]["floor"]["seconds"]
-        last = res["runs"][codes[-1]]
+        last = res["runs"]["after"]
         analyses = {k: v for k, v in last.items() if k not in ("scan (cold)", "scan (warm)", "report")}
         slow = [k for k, v in analyses.items() if v["err"] != "no such command in this code"
                 and (v["seconds"] is None or v["rc"] != 0 or v["seconds"] > TARGET_SECONDS)]
@@ -149,9 +153,11 @@ def write_section(out: Path, results: dict, meta: dict) -> None:
         lines.append("")
         for c in codes:
             cold = res["runs"][c]["scan (cold)"]["seconds"]
+            cold_cpu, floor_cpu = res["runs"][c]["scan (cold)"]["cpu"], res["baselines"]["floor"]["cpu"]
             if cold and floor:
-                lines.append(f"- {c}: cold scan / floor = {cold / floor:.2f} (target ≤ {TARGET_FLOOR})")
-        lines.append(f"- {codes[-1]}: analyses over {TARGET_SECONDS:.0f} s or failing: "
+                lines.append(f"- {c}: cold scan / floor = {cold / floor:.2f} wall, "
+                             f"{cold_cpu / floor_cpu:.2f} CPU (target ≤ {TARGET_FLOOR})")
+        lines.append(f"- after: analyses over {TARGET_SECONDS:.0f} s or failing: "
                      + (", ".join(slow) if slow else "none") + "; over 1 GB: " + (", ".join(heavy) if heavy else "none"))
         lines.append("")
     text = out.read_text() if out.exists() else "# Benchmark results\n"
@@ -188,10 +194,9 @@ def main() -> None:
     import json
 
     meta = {"load": os.getloadavg(), "describe": {}}
-    codes: dict[str, Path | None] = {}
+    codes: dict[str, Path | None] = {"after": None}     # the code of this checkout first: the one that matters
     if a.before:
         codes[a.before_label] = Path(a.before).resolve()
-    codes["after"] = None
     results = {}
     data = Path(a.realistic or a.data)
     truth_file = data / "truth.json"
