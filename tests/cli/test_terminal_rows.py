@@ -1,5 +1,6 @@
 """A terminal gets the top of a table and one line saying how many rows more and how to see them all;
-``--all`` prints them all; a CSV, JSON or ``--out`` file always holds every row (``--head`` included)."""
+``--all`` prints them all; a CSV, JSON or ``--out`` file and a pipe always get every row (only an
+explicit ``--head`` shortens them)."""
 from __future__ import annotations
 
 import fcntl
@@ -73,9 +74,10 @@ def test_all_prints_every_row_and_head_keeps_its_count(realistic, cache_dir, all
 
 def test_files_and_pipes_hold_every_row(realistic, cache_dir, all_events, tmp_path):
     out = tmp_path / "events.json"
-    proc = run_cli("events", realistic["repo"], "--format", "json", "--out", str(out), "--head", "3",
-                   "--cache", cache_dir, "--quiet")
+    proc = run_cli("events", realistic["repo"], "--format", "json", "--out", str(out), "--cache", cache_dir, "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(out.read_text())) == len(all_events)
+    proc = run_cli("events", realistic["repo"], "--format", "json", "--head", "3", "--cache", cache_dir, "--quiet")
+    assert [r["sha"] for r in json.loads(proc.stdout)] == list(all_events["sha"].head(3))
     proc = run_cli("events", realistic["repo"], "--cache", cache_dir, "--quiet")     # a pipe, not a terminal
     assert proc.returncode == 0 and len(proc.stdout.strip().splitlines()) == 1 + len(all_events)
