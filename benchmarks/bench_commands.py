@@ -39,8 +39,10 @@ def run(cmd: list[str], code: Path | None, timeout: float) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(code or ROOT)
     t = time.perf_counter()
+    # cwd "/": ``python -m`` puts the working directory first on sys.path, and a checkout there would
+    # be imported whatever PYTHONPATH says
     proc = subprocess.Popen([PY, "-c", PROBE, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, cwd="/")
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -73,7 +75,7 @@ def commands(repo: str, rev: list[str], culprit: str, tmp: Path, cache: Path) ->
 
 def has_command(code: Path | None, name: str) -> bool:
     env = {**os.environ, "PYTHONPATH": str(code or ROOT)}
-    return subprocess.run([PY, "-m", "forensics", name, "--help"], capture_output=True, env=env).returncode == 0
+    return subprocess.run([PY, "-m", "forensics", name, "--help"], capture_output=True, env=env, cwd="/").returncode == 0
 
 
 NOT_RUN = {"seconds": None, "rc": None, "mb": None, "cpu": None}
