@@ -52,8 +52,11 @@ clean:
 distclean: clean
 	rm -rf $(VENV) *.egg-info
 
-# Builds (once) a 20,000-commit simulated history under data/bench and writes benchmarks/RESULTS.md.
+# Builds (once) a 20,000-commit simulated history under data/bench and the realistic preset at scale 10
+# under data/bench-realistic, times every command on it and on ../shared/real/generative-flex.bundle, and
+# writes benchmarks/RESULTS.md. BEFORE=DIR also times the code in DIR (git archive REV | tar -x -C DIR).
 bench: install
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_story.py
+	$(BIN)/python benchmarks/bench_commands.py $(if $(BEFORE),--before $(BEFORE))
 	$(BIN)/python benchmarks/report_bench.py

@@ -33,8 +33,8 @@ def _compile_chunk(chunk: list[bytes]) -> int:
     return ok
 
 
-def floor(repo: str) -> dict:
-    objs = subprocess.run(["git", "-C", repo, "rev-list", "--objects", "--all"], capture_output=True, check=True).stdout
+def floor(repo: str, rev: str = "--all") -> dict:
+    objs = subprocess.run(["git", "-C", repo, "rev-list", "--objects", rev], capture_output=True, check=True).stdout
     blobs = sorted({line.split(b" ", 1)[0].decode() for line in objs.splitlines()
                     if line.endswith(b".py") and b" " in line})
     proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -64,8 +64,8 @@ def floor(repo: str) -> dict:
     return {"versions": len(blobs), "compiled": compiled}
 
 
-def pickaxe(repo: str) -> dict:
-    out = subprocess.run(["git", "-C", repo, "log", "--format=%H", "-G", MARKER, "--", "*.py"],
+def pickaxe(repo: str, rev: str = "HEAD") -> dict:
+    out = subprocess.run(["git", "-C", repo, "log", "--format=%H", "-G", MARKER, rev, "--", "*.py"],
                          capture_output=True, check=True).stdout
     return {"commits": len(out.split())}
 
@@ -99,9 +99,15 @@ def main() -> None:
     ap.add_argument("which", choices=["floor", "pickaxe", "naive-pydriller"])
     ap.add_argument("repo")
     ap.add_argument("--cap", type=float, default=900)
+    ap.add_argument("--rev", help="the revision whose history is read (default: floor --all, pickaxe HEAD)")
     a = ap.parse_args()
     t = time.perf_counter()
-    out = floor(a.repo) if a.which == "floor" else pickaxe(a.repo) if a.which == "pickaxe" else naive_pydriller(a.repo, a.cap)
+    if a.which == "floor":
+        out = floor(a.repo, a.rev or "--all")
+    elif a.which == "pickaxe":
+        out = pickaxe(a.repo, a.rev or "HEAD")
+    else:
+        out = naive_pydriller(a.repo, a.cap)
     out["seconds"] = time.perf_counter() - t
     json.dump(out, sys.stdout)
 

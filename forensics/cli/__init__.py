@@ -54,7 +54,7 @@ def _csv_option(p: argparse.ArgumentParser) -> None:
                    help="print every column, uncut (default: the command's main columns, fitted to the terminal)")
     p.add_argument("--all", action="store_true",
                    help="print every row on a terminal (default: the first 40 of the command's ranking, "
-                        "and how many more; files always hold every row)")
+                        "and how many more; files and pipes always get every row)")
 
 
 def _machine_output(args: argparse.Namespace) -> bool:
@@ -110,9 +110,9 @@ def _say_view_notes(manifest: dict, args: argparse.Namespace) -> None:
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
     """``df`` to where the arguments say: a terminal table shows the top rows (``--head N``, else
-    :data:`forensics.report.tables.TERMINAL_ROWS` on a terminal; ``--all`` every row) and says how
-    many more there are; a file or a pipe in a machine format (``--csv``, ``--format``, ``--out``)
-    always gets every row."""
+    :data:`forensics.report.tables.TERMINAL_ROWS`; ``--all`` every row) and says how many more there
+    are; a file, a pipe or a machine format (``--csv``, ``--format``, ``--out``) gets every row unless
+    ``--head N`` asks for fewer."""
     from forensics.report.tables import TERMINAL_ROWS, print_table
 
     fmt = getattr(args, "format", None) or ("csv" if getattr(args, "csv", None) else "table")
@@ -126,7 +126,7 @@ def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
         return
     from forensics.report.tables import write_table
 
-    write_table(df, target, fmt)
+    write_table(df.head(max_rows) if max_rows is not None else df, target, fmt)
     if target != "-" and not args.quiet:
         print(f"wrote {len(df)} rows to {target}", file=sys.stderr)
 
@@ -432,13 +432,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("timeline", help="one row per commit with at least one event")
     _scan_options(p)
     _csv_option(p)
-    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows (files hold every row)")
+    p.add_argument("--head", type=int, metavar="N", help="only the first N rows (terminal, files and pipes)")
     p.set_defaults(func=cmd_timeline)
 
     p = sub.add_parser("events", help="one row per (commit, path, event)")
     _scan_options(p)
     _csv_option(p)
-    p.add_argument("--head", type=int, metavar="N", help="print only the first N rows (files hold every row)")
+    p.add_argument("--head", type=int, metavar="N", help="only the first N rows (terminal, files and pipes)")
     p.set_defaults(func=cmd_events)
 
     p = sub.add_parser("census", help="state of every path in scope at a revision, by directory")

@@ -10,6 +10,7 @@ healthy lines before it (almost) never carry them. Judgments are cached per (blo
 """
 from __future__ import annotations
 
+import ast
 import bisect
 import hashlib
 import io
@@ -66,6 +67,22 @@ def compile_probes(probes: Iterable[Probe]) -> list[_Compiled]:
 def _contains(seq: list[str], sub: tuple[str, ...]) -> bool:
     n = len(sub)
     return any(tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
+
+
+def _inside_strings(text: str) -> set[int] | None:
+    """The lines (1-based) a multi-line string continues on (its first line excluded: the string is
+    one token there), from the parse tree (C speed, where tokenizing in Python is slow); None when
+    the text does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Constant, ast.JoinedStr)) and (node.end_lineno or 0) > node.lineno:
+            if isinstance(node, ast.JoinedStr) or isinstance(node.value, (str, bytes)):
+                out.update(range(node.lineno + 1, node.end_lineno + 1))
+    return out
 
 
 def _line_tokens(text: str, last: int) -> dict[int, list[str]] | None:
@@ -151,10 +168,15 @@ def placeholder_lines(text: str, probes: list[_Compiled], markers: Iterable[re.P
             candidates[i] = found[i]            # in probe order: ``hit`` was walked in order
     if not candidates:
         return {}
-    by_line = _line_tokens(text, max(candidates)) if any(p.tokens for h in candidates.values() for p in h) else {}
+    needs = any(p.tokens for h in candidates.values() for p in h)
+    inside = _inside_strings(text) if needs else set()
+    by_line = _line_tokens(text, max(candidates)) if needs and inside is None else {}
     out: dict[int, list[Probe]] = {}
     for i, hits in candidates.items():
-        toks = by_line.get(i, []) if by_line is not None else token_texts(split.line(i - 1))
+        if inside is not None:
+            toks = [] if i in inside else token_texts(split.line(i - 1))
+        else:
+            toks = by_line.get(i, []) if by_line is not None else token_texts(split.line(i - 1))
         hits = [p for p in hits if not p.tokens or _contains(toks, p.tokens)]
         if hits:
             out[i] = [p.probe for p in hits]
