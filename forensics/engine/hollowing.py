@@ -90,13 +90,14 @@ def hollowing_commits(changes: pd.DataFrame, versions: pd.DataFrame) -> tuple[li
         return [], set()
     found: list[tuple[int, HollowingCommit]] = []
     rows: set[int] = set()
-    for sha in suspects:
-        mine = emptied[emptied["sha"] == sha]
+    size = dict(zip(v["blob"], v["code_lines"]))
+    theirs = dict(tuple(subj[subj["sha"].isin(set(suspects))].groupby("sha", sort=False)))   # one pass, not one per commit
+    for sha, mine in emptied[emptied["sha"].isin(set(suspects))].groupby("sha", sort=False):
         shape = mine.assign(_band=mine["statements_a"] // 5).groupby(["definitions_a", "_band"]).size()
         if int(shape.max()) < MIN_FILES:
             continue
         removed = int((mine["code_lines_b"] - mine["code_lines_a"]).sum())
-        added = _code_added(subj[subj["sha"] == sha], v, set(mine["_row"]))
+        added = _code_added(theirs[sha], size, set(mine["_row"]))
         if added >= MOVED * removed:
             continue
         found.append((int(mine["order"].min()), HollowingCommit(
@@ -105,13 +106,12 @@ def hollowing_commits(changes: pd.DataFrame, versions: pd.DataFrame) -> tuple[li
     return [c for _, c in sorted(found, key=lambda t: t[0])], rows
 
 
-def _code_added(commit_changes: pd.DataFrame, v: pd.DataFrame, emptied_rows: set[int]) -> int:
+def _code_added(commit_changes: pd.DataFrame, size: dict[str, int], emptied_rows: set[int]) -> int:
     """Code lines one commit added to paths other than the ones it emptied: new and copied files
     whole, edited and renamed files by what they grew."""
     others = commit_changes[~commit_changes["_row"].isin(emptied_rows) & (commit_changes["new_blob"] != "")]
     if not len(others):
         return 0
-    size = dict(zip(v["blob"], v["code_lines"]))
     total = 0
     for kind, ob, nb in zip(others["kind"], others["old_blob"], others["new_blob"]):
         after = int(size.get(nb, 0) or 0)
