@@ -80,7 +80,8 @@ class IncidentReport:
         h = self.headline
         rc = h["root_cause"]
         items = [f"<strong>Damaged now:</strong> {h['damaged_now']} of {plural(h['paths_in_scope'], 'path')} in scope "
-                 f"({h['marked_now']} marked, {h['broken_now']} {'does' if h['broken_now'] == 1 else 'do'} not compile)"]
+                 f"({h['marked_now']} marked, {h['broken_now']} {'does' if h['broken_now'] == 1 else 'do'} not compile"
+                 + (f", {h['hollowed_now']} hollowed: stubs that compile" if h.get("hollowed_now") else "") + ")"]
         if rc:
             items.append(f"<strong>Root cause:</strong> commit <code title=\"{esc(rc['sha'])}\">{esc(rc['sha'][:12])}</code> "
                          f"by {esc(rc['author'])} at {esc(rc['committed_at'])}, <em>{esc(rc['subject'])}</em>, for "
