@@ -374,12 +374,12 @@ def _derive(ctx: _Context, walk: _Walk, versions: pd.DataFrame, base: CachedScan
     returns the events and the tree."""
     t = time.perf_counter()
     history = walk.history
-    mined = mine_prefixes(history.changes, versions, ctx.settings.rules.compiled_markers)
+    mined = mine_prefixes(history.changes, versions, ctx.settings.rules.compiled_markers, history.commits)
     versions = apply_prefixes(versions, [m.prefix for m in mined])
     legacy = legacy_lineages(history.changes, versions, strict=ctx.settings.strict)
     history.changes["legacy_before"] = legacy.before
     history.changes["legacy_after"] = legacy.after
-    hollow = hollowed_lineages(history.changes, versions)
+    hollow = hollowed_lineages(history.changes, versions, history.commits)
     history.changes["hollowed_before"] = hollow.before
     history.changes["hollowed_after"] = hollow.after
     if base is not None:
