@@ -110,15 +110,19 @@ def churn_shas(result, window_minutes: float = 30, span_minutes: float = 120,
 
 def breakers(result, exclude: set[str], min_damaged: int = 3, index: CulpritIndex | None = None) -> pd.DataFrame:
     """Commits outside bulk commits, waves and churn that damaged at least ``min_damaged`` paths (a
-    sed unmask that leaves files broken, a bad merge resolution of many files). Columns:
+    sed unmask that leaves files broken, a bad merge resolution of many files), or any path in a
+    hollowing or comment-out the scan found by content (``manifest``). Columns:
     CULPRIT_COLUMNS with ``kind='breaker'``."""
     index = index or index_of(result)
     rows = []
+    # commits the scan found by content (a hollowing, a comment-out prefix of a wave) are culprits however few
+    by_content = {c["sha"] for c in result.manifest.get("hollowing_commits", [])} | \
+        {m["sha"] for m in result.manifest.get("comment_prefixes", [])}
     for sha in result.commits["sha"]:
         n = len(index.damaged.get(sha, ()))
-        if n >= min_damaged and sha not in exclude:
+        if (n >= min_damaged or (n and sha in by_content)) and sha not in exclude:
             rows.append(_row("breaker", [sha], index, index.meta[sha]["subject"],
-                             f"damaged {n} paths (>= {min_damaged})"))
+                             f"damaged {n} paths" + (f" (>= {min_damaged})" if n >= min_damaged else "")))
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 

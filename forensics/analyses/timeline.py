@@ -6,10 +6,10 @@ import pandas as pd
 from forensics.engine.events import EVENT_KINDS
 
 TIMELINE_COLUMNS = ["sha", "committed_at", "author", "subject", "is_merge", "paths_changed", "paths_matched",
-                    *EVENT_KINDS, "is_bulk", "masked", "order"]
+                    *EVENT_KINDS, "is_bulk", "hollowed", "masked", "order"]
 # what the timeline counts: every event kind, with masking (a ``healed`` event whose new state is still
 # damaged: the code compiles only because it was commented out) apart from healing
-COUNT_KINDS = (*EVENT_KINDS, "masked")
+COUNT_KINDS = (*EVENT_KINDS, "hollowed", "masked")
 
 
 def counted_kind(events: pd.DataFrame) -> pd.Series:
@@ -29,7 +29,7 @@ def event_counts(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def timeline(result, bulk_threshold: int | None = None) -> pd.DataFrame:
-    """Columns: TIMELINE_COLUMNS (CONTRACT's, then ``masked``, ``order``). Event columns count the
+    """Columns: TIMELINE_COLUMNS (CONTRACT's, then ``hollowed``, ``masked``, ``order``). Event columns count the
     paths that got that event in the commit, except that ``healed`` counts only paths left compiling
     with their code (a path commented out to compile is ``masked``, never ``healed``); ``is_bulk`` is ``paths_changed >= bulk_threshold`` (default: the scan's
     setting). Oldest first."""

@@ -3,7 +3,8 @@
 A commit *comments code out* in a file when the file's new version carries more lines of commented
 code with one distinctive prefix (:mod:`forensics.engine.content`: ``#~``, ``# FIXME_COMMENTED:``)
 than its old version did, by at least :data:`MIN_LINES`, and holds fewer code lines. When one commit
-does that with the same prefix to at least :data:`MIN_FILES` files, the prefix is *mined*: it becomes
+(or a wave of commits by one author, each within 30 minutes of the previous one) does that with the
+same prefix to at least :data:`MIN_FILES` files, the prefix is *mined*: it becomes
 a marker of the scan, as if given with ``--marker``, and every version whose most frequent prefix it
 is counts those lines as marker lines (so the version is ``marked``, or ``marked+broken``). A prefix a
 configured marker, or a default one, already matches is left to the marker (``# REMOVED_SYNTAX_ERROR:``).
@@ -18,6 +19,7 @@ import pandas as pd
 
 from forensics.engine.content import is_distinctive
 from forensics.engine.health import state_of
+from forensics.engine.hollowing import waves_of
 from forensics.engine.markers import MarkerPattern
 
 MIN_FILES = 5     # files one commit must comment out with one prefix
@@ -40,10 +42,11 @@ class MinedPrefix:
         return asdict(self)
 
 
-def mine_prefixes(changes: pd.DataFrame, versions: pd.DataFrame,
-                  markers: tuple[MarkerPattern, ...] = ()) -> list[MinedPrefix]:
+def mine_prefixes(changes: pd.DataFrame, versions: pd.DataFrame, markers: tuple[MarkerPattern, ...] = (),
+                  commits: pd.DataFrame | None = None) -> list[MinedPrefix]:
     """The prefixes commits used to comment code out in many files, oldest commit first (one entry
-    per prefix and commit)."""
+    per prefix and commit). With ``commits``, a wave (commits by one author, each within 30 minutes of
+    the previous one: :func:`forensics.engine.hollowing.waves_of`) counts its files together."""
     if not len(changes) or "comment_prefix" not in versions:
         return []
     v = versions[_COLS]
@@ -62,11 +65,15 @@ def mine_prefixes(changes: pd.DataFrame, versions: pd.DataFrame,
     lost_code = both["code_lines"] < both["code_lines_before"].fillna(0)
     hits = both[(gained >= MIN_LINES) & lost_code].assign(gained=gained)
     out = []
-    for (sha, prefix), group in hits.groupby(["sha", "comment_prefix"], sort=False):
-        if group["path"].nunique() < MIN_FILES or not is_distinctive(prefix) or _known(prefix, markers):
+    for prefix, by_prefix in hits.groupby("comment_prefix", sort=False):
+        if by_prefix["path"].nunique() < MIN_FILES or not is_distinctive(prefix) or _known(prefix, markers):
             continue
-        out.append((int(group["order"].min()), MinedPrefix(prefix, sha, int(group["path"].nunique()),
-                                                          int(group["gained"].sum()))))
+        by_sha = dict(tuple(by_prefix.groupby("sha", sort=False)))
+        for wave in waves_of(sorted(by_sha), commits):
+            if pd.concat([by_sha[s]["path"] for s in wave]).nunique() < MIN_FILES:
+                continue
+            out += [(int(by_sha[s]["order"].min()), MinedPrefix(prefix, s, int(by_sha[s]["path"].nunique()),
+                                                               int(by_sha[s]["gained"].sum()))) for s in wave]
     return [m for _, m in sorted(out, key=lambda t: t[0])]
 
 

@@ -6,7 +6,8 @@ The rule (documented in the README):
    most a quarter of the code lines its old version held (``code_lines``,
    :mod:`forensics.engine.content`), the old one holding at least :data:`MIN_CODE_LINES`. Renames
    count (old path to new); new files, deletions and copies do not.
-2. A commit *hollows* when it empties at least :data:`MIN_FILES` files alike: that many of its
+2. A commit (or a wave: commits by one author each within 30 minutes of the previous one, counted
+   together) *hollows* when it empties at least :data:`MIN_FILES` files alike: that many of its
    emptied files' new versions share one shape (the same number of definitions, statements within a
    band of five: stubs like ``def main(): pass``), and the code it removed did not move: the code
    lines the same commit adds to other paths (new files, grown files) come to less than half of the
@@ -34,6 +35,7 @@ MIN_CODE_LINES = 12    # an emptied file held at least this much code
 EMPTIED = 0.25         # an emptied file keeps at most this share of its code lines
 RECOVERED = 0.5        # a hollowed lineage is healed when it holds this share of its code again
 MOVED = 0.5            # code added elsewhere in the commit, as a share of code removed: moved, not lost
+WAVE_GAP_MINUTES = 30  # commits by one author this close in time act as one (a wave)
 
 _COLS = ["blob", "compiles", "markers", "code_lines", "statements", "definitions", "readable"]
 
@@ -67,9 +69,32 @@ class HollowedLineages:
         return (path, blob) in self.hollowed
 
 
-def hollowing_commits(changes: pd.DataFrame, versions: pd.DataFrame) -> tuple[list[HollowingCommit], set[int]]:
+def waves_of(shas: list[str], commits: pd.DataFrame | None, gap_minutes: float = WAVE_GAP_MINUTES) -> list[list[str]]:
+    """``shas`` grouped into waves: runs of these commits by one author, each within ``gap_minutes``
+    of the previous one (commits of others in between do not break a run); without ``commits`` (sha,
+    author, committed_at) every commit is its own wave."""
+    if commits is None or not len(shas):
+        return [[s] for s in shas]
+    meta = commits[commits["sha"].isin(set(shas))][["sha", "author", "committed_at"]]
+    meta = meta.assign(_t=pd.to_datetime(meta["committed_at"], utc=True)).sort_values(["author", "_t", "sha"])
+    out: list[list[str]] = []
+    gap = pd.Timedelta(minutes=gap_minutes)
+    last_author, last_t = None, None
+    for sha, author, t in zip(meta["sha"], meta["author"], meta["_t"]):
+        if out and author == last_author and t - last_t <= gap:
+            out[-1].append(sha)
+        else:
+            out.append([sha])
+        last_author, last_t = author, t
+    known = set(meta["sha"])
+    return out + [[s] for s in shas if s not in known]
+
+
+def hollowing_commits(changes: pd.DataFrame, versions: pd.DataFrame,
+                      commits: pd.DataFrame | None = None) -> tuple[list[HollowingCommit], set[int]]:
     """The hollowing commits (oldest first) and the row positions (in ``changes``) of the changes
-    that emptied a file in one of them."""
+    that emptied a file in one of them. With ``commits``, a wave (:func:`waves_of`) counts as one
+    commit: its files are counted, shaped and weighed against the code it added together."""
     if not len(changes) or "code_lines" not in versions:
         return [], set()
     v = versions[_COLS]
@@ -84,34 +109,40 @@ def hollowing_commits(changes: pd.DataFrame, versions: pd.DataFrame) -> tuple[li
                    & pair["compiles_a"].astype(bool) & (pair["markers_a"] == 0)
                    & (pair["code_lines_b"] >= MIN_CODE_LINES)
                    & (pair["code_lines_a"] <= EMPTIED * pair["code_lines_b"])]
-    counts = emptied.groupby("sha")["path"].nunique()
-    suspects = counts[counts >= MIN_FILES].index
-    if not len(suspects):
+    if emptied["path"].nunique() < MIN_FILES:
         return [], set()
     found: list[tuple[int, HollowingCommit]] = []
     rows: set[int] = set()
-    for sha in suspects:
-        mine = emptied[emptied["sha"] == sha]
+    size = dict(zip(v["blob"], v["code_lines"]))
+    by_sha = dict(tuple(emptied.groupby("sha", sort=False)))
+    theirs = dict(tuple(subj[subj["sha"].isin(set(by_sha))].groupby("sha", sort=False)))   # one pass, not one per commit
+    for wave in waves_of(sorted(by_sha), commits):
+        mine = pd.concat([by_sha[sha] for sha in wave]) if len(wave) > 1 else by_sha[wave[0]]
+        if mine["path"].nunique() < MIN_FILES:
+            continue
         shape = mine.assign(_band=mine["statements_a"] // 5).groupby(["definitions_a", "_band"]).size()
         if int(shape.max()) < MIN_FILES:
             continue
         removed = int((mine["code_lines_b"] - mine["code_lines_a"]).sum())
-        added = _code_added(subj[subj["sha"] == sha], v, set(mine["_row"]))
+        emptied_rows = set(mine["_row"])
+        added = sum(_code_added(theirs[sha], size, emptied_rows) for sha in wave)
         if added >= MOVED * removed:
             continue
-        found.append((int(mine["order"].min()), HollowingCommit(
-            sha, int(mine["path"].nunique()), int(mine["code_lines_b"].sum()), int(mine["code_lines_a"].sum()), added)))
+        for sha in wave:
+            part = by_sha[sha]
+            found.append((int(part["order"].min()), HollowingCommit(
+                sha, int(part["path"].nunique()), int(part["code_lines_b"].sum()), int(part["code_lines_a"].sum()),
+                _code_added(theirs[sha], size, emptied_rows))))
         rows.update(int(r) for r in mine["_row"])
     return [c for _, c in sorted(found, key=lambda t: t[0])], rows
 
 
-def _code_added(commit_changes: pd.DataFrame, v: pd.DataFrame, emptied_rows: set[int]) -> int:
+def _code_added(commit_changes: pd.DataFrame, size: dict[str, int], emptied_rows: set[int]) -> int:
     """Code lines one commit added to paths other than the ones it emptied: new and copied files
     whole, edited and renamed files by what they grew."""
     others = commit_changes[~commit_changes["_row"].isin(emptied_rows) & (commit_changes["new_blob"] != "")]
     if not len(others):
         return 0
-    size = dict(zip(v["blob"], v["code_lines"]))
     total = 0
     for kind, ob, nb in zip(others["kind"], others["old_blob"], others["new_blob"]):
         after = int(size.get(nb, 0) or 0)
@@ -120,12 +151,14 @@ def _code_added(commit_changes: pd.DataFrame, v: pd.DataFrame, emptied_rows: set
     return total
 
 
-def hollowed_lineages(changes: pd.DataFrame, versions: pd.DataFrame) -> HollowedLineages:
-    """Walk ``changes`` (sorted by ``order``) once: the hollowing commits' emptied files, and every
-    later version of those lineages until the code comes back (see the module docstring)."""
+def hollowed_lineages(changes: pd.DataFrame, versions: pd.DataFrame,
+                      commits: pd.DataFrame | None = None) -> HollowedLineages:
+    """Walk ``changes`` (sorted by ``order``) once: the hollowing commits' emptied files (waves of
+    ``commits`` counted as one), and every later version of those lineages until the code comes back
+    (see the module docstring)."""
     n = len(changes)
     before, after = [False] * n, [False] * n
-    commits, seeds = hollowing_commits(changes, versions)
+    hollowing, seeds = hollowing_commits(changes, versions, commits)
     if not seeds:
         return HollowedLineages(before, after)
     v = versions[_COLS]
@@ -150,4 +183,4 @@ def hollowed_lineages(changes: pd.DataFrame, versions: pd.DataFrame) -> Hollowed
         if (path, nb) in baseline:
             after[i] = nb in clean
     hollowed = {k for k in baseline if k[1] in clean}
-    return HollowedLineages(before, after, hollowed, commits)
+    return HollowedLineages(before, after, hollowed, hollowing)

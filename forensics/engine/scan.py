@@ -43,14 +43,18 @@ class ScanResult:
       :mod:`forensics.engine.dates`)
     - ``changes``: sha, order, path, old_path, kind (A/M/D/R/C), old_blob, new_blob, similarity, is_backup,
       legacy_before, legacy_after (the old / new version is ``legacy`` in this lineage:
-      :mod:`forensics.engine.legacy`)
+      :mod:`forensics.engine.legacy`), hollowed_before, hollowed_after (``hollowed`` in this
+      lineage: :mod:`forensics.engine.hollowing`)
     - ``versions``: blob, readable, size, markers, first_marker_line, compiles, error_class,
-      error_message, error_line, tests, state, error_kind, dialect_only, interpreter (``state`` is
-      the blob's own: ``legacy`` is a lineage's, on ``changes``, ``events`` and ``tree``)
+      error_message, error_line, tests, state, error_kind, dialect_only, code_lines, statements,
+      definitions, commented_code, comment_prefix, comment_prefix_lines (:mod:`forensics.engine.content`),
+      interpreter (``state`` is the blob's own, with mined comment prefixes counted as markers:
+      ``legacy`` and ``hollowed`` are a lineage's, on ``changes``, ``events`` and ``tree``)
     - ``events``: see :data:`forensics.events.EVENT_COLUMNS`
     - ``tree``: the files in scope at the revision: path, blob, mode, is_backup, state (``legacy``
       included), markers, compiles, tests, error_kind
-    ``manifest`` holds the repository, revision, settings, interpreter, counts and timings.
+    ``manifest`` holds the repository, revision, settings, interpreter, counts and timings, the
+    ``declared_python``, the ``hollowing_commits`` and the mined ``comment_prefixes``.
     """
 
     repo: Repository
@@ -388,12 +392,12 @@ def _derive(ctx: _Context, walk: _Walk, versions: pd.DataFrame, base: CachedScan
     returns the events and the tree."""
     t = time.perf_counter()
     history = walk.history
-    mined = mine_prefixes(history.changes, versions, ctx.settings.rules.compiled_markers)
+    mined = mine_prefixes(history.changes, versions, ctx.settings.rules.compiled_markers, history.commits)
     versions = apply_prefixes(versions, [m.prefix for m in mined])
     legacy = legacy_lineages(history.changes, versions, strict=ctx.settings.strict)
     history.changes["legacy_before"] = legacy.before
     history.changes["legacy_after"] = legacy.after
-    hollow = hollowed_lineages(history.changes, versions)
+    hollow = hollowed_lineages(history.changes, versions, history.commits)
     history.changes["hollowed_before"] = hollow.before
     history.changes["hollowed_after"] = hollow.after
     if base is not None:

@@ -80,7 +80,8 @@ class IncidentReport:
         h = self.headline
         rc = h["top_culprit"]
         items = [f"<strong>Damaged now:</strong> {h['damaged_now']} of {plural(h['paths_in_scope'], 'path')} in scope "
-                 f"({h['marked_now']} marked, {h['broken_now']} {'does' if h['broken_now'] == 1 else 'do'} not compile)"]
+                 f"({h['marked_now']} marked, {h['broken_now']} {'does' if h['broken_now'] == 1 else 'do'} not compile"
+                 + (f", {h['hollowed_now']} hollowed: stubs that compile" if h.get("hollowed_now") else "") + ")"]
         if rc:
             wave = (f", in the wave <code>{esc(rc['wave'][:12])}</code>..<code>{esc(rc['wave_last'][:12])}</code> "
                     f"of {rc['wave_commits']} commits" if rc.get("wave") else "")

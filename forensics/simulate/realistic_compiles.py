@@ -14,8 +14,9 @@ filter) lives through:
 - ``hollowing``: a squash commit (``30 * scale`` files) replaces plugins by stubs that compile: a
   docstring claiming the syntax was fixed, ``def main(): pass`` and an ``if __name__`` guard;
 - ``claim_removed``: the next day a commit deletes the claim line from each stub (still hollowed);
-- ``commentout``: a wave of two commits (``5 * scale`` files each) comments out half of each
-  module's functions with the prefix ``#~ `` (not a configured marker); the files still compile.
+- ``commentout``: a wave of four commits six minutes apart (``10 * scale`` files in all: fewer than
+  five per commit at scale 1, so only the wave is bulk) comments out half of each module's functions
+  with the prefix ``#~ `` (not a configured marker); the files still compile.
 
 The truth (:func:`compiles_truth`) names every hollowed and commented-out path with its culprit, the
 decoys with their commits, and the last good commit of each damaged path.
@@ -42,6 +43,7 @@ PREFIX = "#~ "
 CLAIM = '"""Syntax errors fixed by the automated fixer: this module now compiles."""\n'
 STUB_BODY = '\n\ndef main():\n    pass\n\n\nif __name__ == "__main__":\n    main()\n'
 FUNCTIONS = 6
+WAVE_COMMITS = 4
 GROUPS = ("ingest", "export", "render", "notify", "audit")
 
 
@@ -198,13 +200,14 @@ def add_compiling_damage(r: Any) -> None:
                                 [("put", p, Stub()) for p in hollow], "hollowing")
     story["claim_removed"] = commit(CLAIM_REMOVED_AT, "bot", "Remove the fixer's docstrings",
                                     [("put", p, Stub(claim=False)) for p in hollow], "claim_removed")
-    story["commentout"] = []
-    half = len(commented) // 2
-    for k, batch in enumerate((commented[:half], commented[half:])):
+    story["commentout"], story["commentout_of"] = [], {}
+    batches = [commented[k::WAVE_COMMITS] for k in range(WAVE_COMMITS)]    # fewer than 5 files each at scale 1
+    for k, batch in enumerate(batches):
         ops = [("put", p, replace(model[p], commented=(1, 3, 5))) for p in batch]
-        story["commentout"].append(commit(COMMENTOUT_AT + timedelta(minutes=7 * k), "erin",
-                                          f"Comment out failing plugin steps ({k + 1}/2)", ops, "commentout"))
-    story["commentout_of"] = {p: story["commentout"][0 if i < half else 1] for i, p in enumerate(commented)}
+        sha = commit(COMMENTOUT_AT + timedelta(minutes=6 * k), "erin",
+                     f"Comment out failing plugin steps ({k + 1}/{WAVE_COMMITS})", ops, "commentout")
+        story["commentout"].append(sha)
+        story["commentout_of"].update({p: sha for p in batch})
     r.story["compiles"] = story
 
 

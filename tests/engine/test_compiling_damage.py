@@ -164,3 +164,18 @@ def test_the_declared_python_is_read_from_the_revision_and_compared_with_the_jud
     assert not declared_python({"pyproject.toml": b'requires-python = ">=3.10"\n'}, "3.11.7")["needs_newer"]
     hostile = declared_python({"pyproject.toml": b'requires-python = ">=3.13\x1b[2J"\n'}, "3.11.7")
     assert "\x1b" not in hostile["sources"][0]["says"] and hostile["needs_newer"]
+
+
+@pytest.mark.parametrize("authors, hollowed", [(["bot", "bot", "bot"], True), (["ann", "bob", "cy"], False)])
+def test_a_wave_of_small_commits_by_one_author_hollows_together(authors, hollowed):
+    """Six files stubbed two at a time, three commits five minutes apart: one author's wave hollows;
+    three people each emptying two files do not."""
+    full = {f"m{k}": Plugin(f"mod_{k}").render() for k in range(6)}
+    versions = _versions({**full, "stub": (CLAIM + STUB_BODY.lstrip("\n")).encode()})
+    shas = ["c0", "c1", "c2"]
+    rows = [(shas[k // 2], k // 2, f"p{k}.py", f"p{k}.py", "M", f"m{k}", "stub", False) for k in range(6)]
+    commits = pd.DataFrame({"sha": shas, "author": authors, "committed_at": pd.to_datetime(
+        ["2025-01-01T10:00:00Z", "2025-01-01T10:05:00Z", "2025-01-01T10:10:00Z"], utc=True)})
+    lineages = hollowed_lineages(_changes(rows), versions, commits)
+    assert all(lineages.after) is hollowed and any(lineages.after) is hollowed
+    assert sorted(c.sha for c in lineages.commits) == (shas if hollowed else [])
