@@ -378,7 +378,7 @@ def headline(i: Incident) -> str:
     def name(a: Actor) -> str:
         return f"{a.sha[:12]} ({a.subject[:60]!r})" if a.known else "a commit before the scanned history"
 
-    text = f"{i.paths_still_damaged} of {i.paths_damaged} paths still damaged"
+    text = f"{i.paths_still_damaged} of {i.paths_damaged} path{'' if i.paths_damaged == 1 else 's'} still damaged"
     if i.root_causes:
         a = i.root_causes[0]
         text += (f"; broken by {name(a)}: {a.still} still damaged, {a.all_time} in all"

@@ -180,8 +180,9 @@ def _context(result, subj: pd.DataFrame) -> str:
     if legacy:
         parts.append(f"{_plural(legacy, 'legacy path')} (Python 2, or a newer Python than {interpreter}: never "
                      "compiled here) set apart, not damage (`--strict` counts them)")
-    if m.get("partial_clone"):
-        parts.append(f"a partial clone: {_plural(len(m.get('unreadable_objects', [])), 'object')} it never fetched "
+    unreadable = len(m.get("unreadable_objects", []))
+    if m.get("partial_clone") and unreadable:
+        parts.append(f"a partial clone: {_plural(unreadable, 'object')} it never fetched "
                      "could not be read (nothing was fetched; unreadable, not judged)")
     settings = m.get("repo_settings") or {}
     if settings.get("applied"):

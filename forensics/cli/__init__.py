@@ -338,20 +338,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # Commands that live in their own module, forensics/cli/<name>.py, each with
 # ``register(sub: argparse._SubParsersAction) -> None`` that adds its parsers (use the helpers above:
 # _scan_options, _csv_option, _do_scan, _emit). One line per module keeps this file small.
-COMMAND_MODULES: tuple[str, ...] = (
-    "interop",
-    "signatures",
-    "hunt",
-    "incidents",
-    "summary",
-    "suspect",
-)
+# ``forensics --help`` lists commands in the order they are registered (the README's order): the
+# story's modules come after ``culprits``, the interoperability ones last.
+STORY_MODULES: tuple[str, ...] = ("incidents", "summary", "suspect", "signatures", "hunt")
+LAST_MODULES: tuple[str, ...] = ("interop",)
+COMMAND_MODULES: tuple[str, ...] = STORY_MODULES + LAST_MODULES
 
 
-def _register_command_modules(sub) -> None:
+def _register_command_modules(sub, names: tuple[str, ...] = COMMAND_MODULES) -> None:
     import importlib
 
-    for name in COMMAND_MODULES:
+    for name in names:
         importlib.import_module(f"forensics.cli.{name}").register(sub)
 
 
@@ -362,7 +359,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"forensics {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    _register_command_modules(sub)
 
     p = sub.add_parser("scan", help="mine the history and print a summary")
     _scan_options(p)
@@ -408,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worktree-backups", action="store_true",
                    help="also count backup copies found in the worktree (never read or written)")
     p.set_defaults(func=cmd_culprits)
+    _register_command_modules(sub, STORY_MODULES)
 
     p = sub.add_parser("blast-radius", help="damage by directory and tier, at a revision or for one culprit")
     _scan_options(p)
@@ -487,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "legacy: a long-lived project with a Python 2 era, its port, odd dates and no incident")
     p.add_argument("--force", action="store_true", help="replace an existing DIR")
     p.set_defaults(func=cmd_simulate)
+    _register_command_modules(sub, LAST_MODULES)
     return parser
 
 
