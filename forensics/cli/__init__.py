@@ -279,7 +279,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from forensics.report.run import run_report
 
     overrides = {"paths": args.paths, "markers": args.marker, "title": args.title,
-                 "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules}
+                 "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules,
+                 "suspects": args.suspect}
     status, html, message = run_report(args.repo, args.out, rev=args.rev, params_file=args.parameters,
                                        overrides=overrides, cell_timeout=args.cell_timeout, progress=not args.quiet)
     if status or not args.quiet:
@@ -449,6 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", metavar="DIR")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--cell-timeout", type=int, default=900, metavar="S", help="seconds per notebook cell (default 900)")
+    p.add_argument("--suspect", action="append", metavar="NAME|SHA|AUTHOR|REGEX",
+                   help="add the verdict on a suspect to the summary and report.json (repeatable)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_report)
 

@@ -264,6 +264,13 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
     result = scan(p.repo, p.rev, **p.scan_options())
     fault("report.build")
     rc = analyse_root_cause(result, since=p.since, until=p.until, bulk_threshold=p.bulk_threshold)
+    suspects = None
+    if p.extra.get("suspects"):
+        from forensics.analyses.summary import summarize
+        from forensics.analyses.suspect import suspect
+
+        suspects = suspect(result, p.extra["suspects"], rc.culprits)
+        rc.summary = summarize(result, story=rc.story, suspects=suspects)
     blast = BlastRadius(result, p.tiers, p.depth, culprits=rc.culprits)
     plan = restore_list(result, p.tiers)
     params = {"repo": p.repo, "rev": p.rev, "rev_sha": result.rev_sha, "paths": list(result.settings.paths),
@@ -272,7 +279,12 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
               "priority_rules": [t.name + " " + t.label for t in p.tiers], "output_dir": str(p.output_dir),
               "settings_from": list(result.settings.sources), "interpreter": result.manifest.get("interpreter"),
               "report_python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"}
-    report = IncidentReport(title, headline(result, rc, plan, blast), rc, blast, plan, params,
-                            incidents=rc.story.incidents)
+    head = headline(result, rc, plan, blast)
+    if suspects is not None:
+        head["suspects"] = [{"suspect": r.suspect, "kind": r.kind, "verdict": r.verdict, "commits": int(r.commits),
+                             "paths_touched": int(r.paths_touched), "paths_damaged": int(r.paths_damaged)}
+                            for r in suspects.itertuples(index=False)]
+        params["suspects"] = list(p.extra["suspects"])
+    report = IncidentReport(title, head, rc, blast, plan, params, incidents=rc.story.incidents)
     report.write_outputs(p.output_dir)
     return report

@@ -121,6 +121,8 @@ def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: A
     tiers = load_tiers(str(_locate(priority_rules, must_exist=True, name="priority_rules")) if priority_rules else None)
     if not isinstance(depth, int) or depth < 0:
         raise ParameterError("depth", "must be an integer >= 0")
+    suspects = _str_list("suspects", extra.pop("suspects", None)) or []
+    extra["suspects"] = suspects
     for name in ("focus", "chain_of"):
         if not isinstance(extra.get(name, ""), str):
             raise ParameterError(name, "must be a string (a path, a directory ending in / or an incident #N)")
