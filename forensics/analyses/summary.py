@@ -213,11 +213,13 @@ def as_terminal_text(markdown: str) -> str:
 
 
 def as_markdown(lines: list[str]) -> str:
-    """Summary lines as one Markdown text: a blank line before each incident heading."""
+    """Summary lines as one Markdown text: a blank line before each incident heading, after a list,
+    and between two lines of prose (each is its own paragraph: Markdown would join them)."""
     out = []
     for i, line in enumerate(lines):
         ends_list = out and out[-1].startswith("- ") and not line.startswith("- ")
-        if (line.startswith("## ") and i) or ends_list:
+        prose = out and not line.startswith(("- ", "#")) and not out[-1].startswith(("- ", "# ")) and out[-1]
+        if (line.startswith("## ") and i) or ends_list or prose:
             out.append("")                      # blank lines are free: only non-empty lines count
         out.append(line)
     return "\n".join(out) + "\n"

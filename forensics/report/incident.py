@@ -90,7 +90,9 @@ class IncidentReport:
         c = h["culprits"]
         items.append("<strong>Culprits:</strong> " + ", ".join([
             plural(c.get("bulk_commit", 0), "bulk commit"), plural(c.get("wave", 0), "wave"),
-            plural(c.get("breaker", 0), "other breaker"), plural(c.get("script", 0), "script"),
+            plural(c.get("breaker", 0), "other breaker"),
+            plural(c.get("script", 0) - h.get("script_leads", 0), "script")
+            + (f" (and {plural(h['script_leads'], 'lead')}: moved, not evidence)" if h.get("script_leads") else ""),
             plural(c.get("backup_set", 0), "backup set")]))
         if self.incidents is not None:
             items.append(f"<strong>Incidents:</strong> {len(self.incidents)}")
@@ -246,6 +248,7 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
         "incidents": _story_json(rc.story),
         "root_causes": {r.root_cause: int(r.paths) for r in rc.root_causes.itertuples(index=False)},
         "culprits": {k: int(v) for k, v in rc.culprits["kind"].value_counts().sort_index().items()},
+        "script_leads": int(((rc.culprits["kind"] == "script") & (rc.culprits.get("strength") == "lead")).sum()),
         "tests_lost": int(totals["tests_lost"].sum()),
         "restorable_high": int((plan["confidence"] == "high").sum()),
         "restore_by_confidence": {k: int((plan["confidence"] == k).sum()) for k in ("high", "medium", "low", "none")},
