@@ -358,13 +358,15 @@ def blast_treemap(paths: pd.DataFrame, title: str = "Paths in scope by directory
 def touched_vs_damaged_figure(culprits: pd.DataFrame, title: str = "Touched versus damaged, top culprits",
                               k: int = TOP_K) -> go.Figure:
     """Grouped bars for the top ``k`` bulk commits, waves and breakers by damage still present (in time
-    order): paths touched, damaged, healed, and still damaged when known."""
+    order): paths touched, damaged, still damaged, masked (never counted as healed) and healed."""
     c = culprits[culprits["kind"].isin(["bulk_commit", "wave", "breaker"])]
     c = top_culprits(c, k).sort_values("committed_at") if len(c) else c
-    labels = [f"{kd} {str(s)[:8]}" for kd, s in zip(c["kind"], c["sha"])]
+    labels = [f"{named_commit(r)[:8]} ({'in wave' if r.kind == 'wave' else r.kind.replace('_commit', '')})"
+              for r in c.itertuples(index=False)]
     fig = _figure(barmode="group", title=title, yaxis_title="paths", height=420)
     cols = [("paths_touched", OKABE_ITO["grey"]), ("paths_damaged", OKABE_ITO["vermillion"]),
-            ("paths_still_damaged", OKABE_ITO["purple"]), ("paths_healed", OKABE_ITO["blue"])]
+            ("paths_still_damaged", OKABE_ITO["purple"]), ("paths_masked", OKABE_ITO["yellow"]),
+            ("paths_healed", OKABE_ITO["blue"])]
     hover = (c["author"].map(lambda a: text(a, 40)) + ": " + c["subject"].map(lambda s: text(s, 80))).tolist()
     for col, colour in cols:
         if col in c.columns:
