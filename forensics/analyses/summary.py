@@ -47,10 +47,11 @@ def _plural(n: int, word: str) -> str:
 
 class _Names:
     """How the summary names a commit: sha, subject, author and time the first time (with its wave as
-    context), ``the same commit`` after; never a wave alone."""
+    context the first time the wave comes up), ``the same commit`` after; never a wave alone."""
 
     def __init__(self) -> None:
-        self.named: set[str] = set()
+        self.named: set[str] = set()         # commits named in full
+        self.waves: set[str] = set()         # waves already described
 
     def name(self, a: Actor) -> str:
         if not a.known:
@@ -59,8 +60,8 @@ class _Names:
             return f"the same commit {a.sha[:12]}"
         self.named.add(a.sha)
         wave = ""
-        if a.wave and a.wave not in self.named:
-            self.named.add(a.wave)
+        if a.wave and a.wave not in self.waves:
+            self.waves.add(a.wave)
             wave = (f", in the wave {a.wave[:12]}..{a.wave_last[:12]} of {a.wave_commits} commits in "
                     f"{a.wave_minutes:.0f} minutes")
         elif a.wave:

@@ -62,7 +62,7 @@ def _script_commits(result, index: CulpritIndex, name: str,
         why = []
         for path, how in edits.get(sha, ()):
             if path in names:
-                if how == "changed":
+                if how in ("added", "changed"):
                     why.append(f"added or changed {path}")
                 else:
                     leads.append(f"{sha[:12]} moved it to {path} (moving is not evidence)")
