@@ -112,7 +112,11 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
     context = _context(result, result.subjects)
     extra = ["**Judged:** " + context] if context else []
     blocks: list[list[str]] = []
-    for i in told[:MAX_INCIDENTS]:
+    # incidents still open come first and are told in full; healed ones only when none is open (a
+    # slip made and fixed within the hour is in incidents.csv, not on the first screen)
+    open_ = [i for i in told if i.paths_still_damaged]
+    chosen = (open_ or list(told[:2]))[:MAX_INCIDENTS]
+    for i in chosen:
         block = [f"## Incident {i.number}, {when(i)}: {i.paths_still_damaged} of {_plural(i.paths_damaged, 'path')} "
                  f"still damaged" + (f", {_plural(i.tests_lost, 'test')} lost" if i.tests_lost else "")]
         if i.root_causes:
@@ -135,10 +139,14 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
         blocks.pop()
     shown = len(blocks)
     main = story.culprits[story.culprits["kind"].isin(MAIN_KINDS)]
-    named = {a.sha for i in told[:shown] for a in i.root_causes + i.damagers + i.maskers + i.surfacers + i.cleared}
+    named = {a.sha for i in chosen[:shown] for a in i.root_causes + i.damagers + i.maskers + i.surfacers + i.cleared}
     more_culprits = sum(1 for sha, members in zip(main["sha"], main["members"])
                         if sha not in named and not any(m[0] in named for m in members))
-    tail = f"{_plural(len(told) - shown, 'more incident')}, {_plural(more_culprits, 'more culprit')}: " \
+    healed = sum(1 for i in told if not i.paths_still_damaged) - sum(1 for i in chosen[:shown] if not i.paths_still_damaged)
+    more = len(told) - shown
+    tail = f"{_plural(more, 'more incident')}" + ((" (all healed)" if healed == more else f" ({healed} healed)")
+                                                  if healed else "") + \
+           f", {_plural(more_culprits, 'more culprit')}: " \
            f"see incidents.csv, culprits.csv"
     lines = head + [line for b in blocks for line in b] + extra + [tail]
     return lines[:MAX_LINES]
