@@ -153,8 +153,11 @@ def top_culprits(culprits: pd.DataFrame, k: int = TOP_K) -> pd.DataFrame:
         return pd.DataFrame(columns=list(culprits.columns) if culprits is not None else [])
     c = culprits[culprits["committed_at"].notna() & (culprits["kind"] != "backup_set")]   # backups are evidence
     col = damage_column(c)
-    c = c[c[col] > 0] if (c[col] > 0).any() else c
-    c = c[c["kind"] != "script"] if (c["kind"] != "script").any() else c   # a script is its culprit's context
+    cols = [x for x in (col, "paths_still_damaged", "paths_damaged") if x in c.columns]
+    hit = (c[cols] > 0).any(axis=1)                 # any damage: an unmask began none, but re-broke hundreds
+    c = c[hit] if hit.any() else c
+    main = c["kind"].isin(["bulk_commit", "wave", "breaker"])   # a script is its culprit's context, churn noise
+    c = c[main] if main.any() else c
     order = [x for x in (col, "paths_still_damaged", "paths_damaged") if x in c.columns]
     c = c.sort_values([*dict.fromkeys(order), "committed_at"], ascending=[False] * len(dict.fromkeys(order)) + [True],
                       kind="stable")
@@ -225,11 +228,15 @@ def _annotate_culprits(fig: go.Figure, top: pd.DataFrame, x0: pd.Timestamp, x1: 
 
 
 def _shade_incidents(fig: go.Figure, incidents: pd.DataFrame | None, k: int = TOP_K) -> None:
-    """The top ``k`` incidents (by damage still present) as shaded spans, each labelled at its foot."""
+    """The top ``k`` incidents still open (by damage still present; the top healed ones when none is
+    open) as shaded spans, each labelled at its foot."""
     if incidents is None or not len(incidents) or "first_at" not in incidents:
         return
     col = damage_column(incidents)
-    top = incidents[incidents["first_at"].notna()].sort_values(col, ascending=False).head(k)
+    top = incidents[incidents["first_at"].notna()].sort_values(col, ascending=False)
+    if (top[col] > 0).any():        # incidents still open; healed slips only when nothing is open
+        top = top[top[col] > 0]
+    top = top.head(k)
     for r in top.itertuples(index=False):
         first, last = pd.Timestamp(r.first_at), pd.Timestamp(r.last_at if pd.notna(r.last_at) else r.first_at)
         fig.add_vrect(x0=first, x1=max(last, first + pd.Timedelta(minutes=1)), fillcolor=OKABE_ITO["yellow"],

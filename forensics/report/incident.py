@@ -95,7 +95,9 @@ class IncidentReport:
             + (f" (and {plural(h['script_leads'], 'lead')}: moved, not evidence)" if h.get("script_leads") else ""),
             plural(c.get("backup_set", 0), "backup set")]))
         if self.incidents is not None:
-            items.append(f"<strong>Incidents:</strong> {len(self.incidents)}")
+            still = int((self.incidents["paths_still_damaged"] > 0).sum()) if len(self.incidents) else 0
+            items.append(f"<strong>Incidents:</strong> {still} still open of {len(self.incidents)} "
+                         "(the others healed; incidents.csv has them all)")
         kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in h.get("error_kinds", {}).items())
         items.append(f"<strong>Compile errors now, by kind:</strong> {esc(kinds or 'none')}"
                      + (f"; {h['legacy_now']} of them legacy (code of another Python dialect, never compiled here: "

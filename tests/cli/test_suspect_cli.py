@@ -23,3 +23,12 @@ def test_suspect_clears_the_blamed_script_and_refuses_what_matches_nothing(reali
     for bad in ("no such suspect anywhere", "(unclosed"):
         done = run_cli("suspect", realistic["repo"], bad, "--cache", cache, "--quiet")
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_the_summary_reads_as_plain_text_at_a_terminal_and_as_markdown_in_a_pipe(realistic, tmp_path_factory):
+    cache = str(tmp_path_factory.mktemp("summary-cache"))
+    markdown = run_cli("summary", realistic["repo"], "--cache", cache, "--quiet").stdout
+    plain = run_cli("summary", realistic["repo"], "--cache", cache, "--quiet", "--plain").stdout
+    assert "sed 's/\\# REMOVED" in markdown                        # the unmask's subject, inert Markdown
+    assert "sed 's/# REMOVED" in plain and "\\#" not in plain and "**" not in plain
+    assert len(plain.splitlines()) == len(markdown.splitlines())
