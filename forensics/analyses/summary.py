@@ -13,7 +13,7 @@ import pandas as pd
 from forensics.analyses.culprits import MAIN_KINDS
 from forensics.analyses.incidents import Story, build_story, when
 from forensics.analyses.story_model import Actor
-from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, LEGACY, MARKED_STATES
+from forensics.engine.states import LEGACY
 
 MAX_LINES = 25
 MAX_INCIDENTS = 5

@@ -18,7 +18,7 @@ import pandas as pd
 
 from forensics.analyses.error_kinds import error_kind_breakdown
 from forensics.engine.states import DAMAGED_STATES, LEGACY
-from forensics.report.display import Table, esc, heading, html_list, plural, with_show_command
+from forensics.report.display import Table, esc, heading, plural, with_show_command
 from forensics.report.parameters import Parameters
 
 # (anchor, heading) of the page's sections, in order: the table of contents.
@@ -264,7 +264,7 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
     from forensics.analyses.restore_list import restore_list
     from forensics.engine.faults import fault
     from forensics.engine.scan import scan
-    from forensics.report.results import BlastRadius, analyse_root_cause, incidents_of
+    from forensics.report.results import BlastRadius, analyse_root_cause
 
     result = scan(p.repo, p.rev, **p.scan_options())
     fault("report.build")

@@ -8,7 +8,6 @@ from collections import Counter
 import pytest
 
 from forensics.analyses.culprits import MAIN_KINDS, culprit_commits
-from forensics.analyses.incidents import build_story
 from forensics.analyses.summary import as_terminal_text, summarize
 from forensics.analyses.suspect import suspect
 
@@ -39,7 +38,6 @@ def _truth_top(realistic) -> tuple[str, int]:
 
 
 def test_the_same_top_culprit_in_summary_header_incidents_culprits_and_report_json(realistic, rc, story):
-    from forensics.analyses.blast import blast_radius  # noqa: F401  (the report's own tables below)
     from forensics.report.incident import headline
     from forensics.report.results import BlastRadius
     from forensics.analyses.restore_list import restore_list
