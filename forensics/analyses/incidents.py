@@ -69,10 +69,6 @@ class Story:
     now: Now | None = None
 
 
-def _ranked(counter: Counter, order: dict[str, int]) -> list[str]:
-    return [s for s, _ in sorted(counter.items(), key=lambda kv: (-kv[1], order.get(kv[0], 0)))]
-
-
 def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: float = 60,
                 wave_window: float = 30, wave_span: float = 120) -> Story:
     """Group the damage of ``result`` into incidents (see the module docstring)."""
@@ -215,9 +211,8 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
         still = c["still"]
         # episodes (a path's run of damage, followed through renames) still open at the revision
         still_keys = {lineage[p] for p in still if p in lineage}
-        # root causes are ranked by the damage still present they began; the commits that damaged,
-        # masked or surfaced its paths by the paths each acted on (every one of a wave's commits did a
-        # share of one job), each with its count still damaged
+        # the commits that damaged, masked or surfaced its paths are ranked by the paths each acted on
+        # (every one of a wave's commits did a share of one job), each with its count still damaged
         damaging = {s: len(p) for s, p in c["commit_paths"].items()}
         everyone = {s for u in units for s in members.get(u, [u])}
         began = {s: len(p) for s, p in c["starts"].items()}
@@ -295,10 +290,10 @@ def _top_culprit(cul: pd.DataFrame, told: tuple[Incident, ...], actor: _ActorMak
 
 
 def _now(result, told: tuple[Incident, ...]) -> Now:
-    from forensics.engine.states import DAMAGED_STATES as damaged, HOLLOWED
+    from forensics.engine.states import HOLLOWED
 
     states = result.subjects["state"]
-    return Now(paths_in_scope=int(len(states)), damaged=int(states.isin(damaged).sum()),
+    return Now(paths_in_scope=int(len(states)), damaged=int(states.isin(DAMAGED_STATES).sum()),
                marked=int(states.isin(MARKED_STATES).sum()), broken=int(states.isin(BROKEN_STATES).sum()),
                tests_lost=int(sum(i.tests_lost for i in told)), hollowed=int((states == HOLLOWED).sum()))
 
@@ -378,7 +373,7 @@ def headline(i: Incident) -> str:
     def name(a: Actor) -> str:
         return f"{a.sha[:12]} ({a.subject[:60]!r})" if a.known else "a commit before the scanned history"
 
-    text = f"{i.paths_still_damaged} of {i.paths_damaged} paths still damaged"
+    text = f"{i.paths_still_damaged} of {i.paths_damaged} path{'' if i.paths_damaged == 1 else 's'} still damaged"
     if i.root_causes:
         a = i.root_causes[0]
         text += (f"; broken by {name(a)}: {a.still} still damaged, {a.all_time} in all"

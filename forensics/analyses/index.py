@@ -7,10 +7,10 @@ import pandas as pd
 from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS, HEALING_EVENTS
 
 CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_changed", "paths_damaged",
-                   "paths_healed", "scripts", "paths_still_damaged", "evidence",
+                   "paths_healed", "scripts", "paths_still_damaged", "evidence", "paths_masked",
                    # beyond the contract
                    "score", "last_sha", "last_at", "commits", "span_minutes", "paths_touched", "already_damaged",
-                   "linked_to", "suffix_first", "suffix_last", "paths_masked", "paths_still_caused", "members", "strength"]
+                   "linked_to", "suffix_first", "suffix_last", "paths_still_caused", "members", "strength"]
 
 
 def is_masking(event: str, state_after: object) -> bool:

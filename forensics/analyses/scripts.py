@@ -5,16 +5,20 @@ Each kind of evidence is named in the ``evidence`` column and scored:
 - ``source has '<text>'`` (4): the script's source, as it stood at the culprit's last commit,
   contains the text of one of the culprit's line signatures (the marker it writes, the placeholder
   it writes): the strongest sign a script can produce this damage;
-- ``named in message`` (3): a commit of the culprit names it;
-- ``changed in a damaging commit`` (2): its text added or changed in one of the culprit's commits
-  that damaged paths (the damage in the same change);
+- ``named in message`` (3): a commit of the culprit names it (it ran it), unless the culprit's
+  commits edit the very file it names without adding it (then the file is the subject, not a tool);
+- ``added in a damaging commit`` (2): the script was added in one of the culprit's commits that
+  damaged paths (the damage in the same change; a script merely rewritten along with every other
+  file by a bulk commit is a bystander, not the tool);
 - ``backup time (<run>)`` (1): a backup run written within minutes before the culprit's commits
   (only adds to a script linked by other evidence).
 
 Moving or renaming a script is never evidence: a script only renamed (same content) inside a culprit's
 commits, with a name like a bulk fixer's, is a *lead* (``strength='lead'``) and carries no damage
 counts. A source matching on one common word is not evidence either: a fragment must be the
-culprit's specific written text (punctuation, an underscore, a digit, or a CamelCase name).
+culprit's specific written text (punctuation, an underscore, a digit, or a CamelCase name) that the
+healthy code written before the culprit rarely holds (at most BACKGROUND_RATE of a sample of
+BACKGROUND_SAMPLE healthy versions: ``-> None`` or ``@dataclass`` are everybody's code).
 Contents are read through ``result.read_blobs``; paths are kept exactly as written.
 """
 from __future__ import annotations
@@ -41,6 +45,8 @@ _SCRIPT_IN_MESSAGE = re.compile(r"[\w./\\-]+\.(?:py|sh)\b")
 SCORES = {"source": 4, "message": 3, "same_commit": 2, "backup": 1, "lead": 0}
 _BARE_WORD = re.compile(r"[A-Za-z]+")
 SAMPLE_FILES = 12
+BACKGROUND_SAMPLE = 400      # healthy versions read once, spread over the history
+BACKGROUND_RATE = 0.02       # a fragment in more of the healthy code before the culprit is not specific
 MIN_FRAGMENT = 6
 
 
@@ -140,6 +146,37 @@ def signature_fragments(result, members: dict[str, list[str]], culprit_shas: lis
     return out
 
 
+def _background(result) -> list[tuple[int, str]]:
+    """(order, text) of up to BACKGROUND_SAMPLE healthy in-scope versions, spread evenly over the
+    history (read in one batch)."""
+    from forensics.engine.health import HEALTHY
+
+    healthy = set(result.versions.loc[result.versions["state"] == HEALTHY, "blob"].tolist())
+    ch = result.changes[~result.changes["is_backup"] & result.changes["new_blob"].isin(healthy)]
+    ch = ch.drop_duplicates("new_blob").sort_values("order")
+    if not len(ch):
+        return []
+    step = max(1, len(ch) // BACKGROUND_SAMPLE)
+    picked = ch.iloc[::step].head(BACKGROUND_SAMPLE)
+    texts = result.read_blobs(picked["new_blob"].tolist())
+    return [(int(o), (texts.get(b) or b"").decode("utf-8", "replace")) for o, b in zip(picked["order"], picked["new_blob"])]
+
+
+def _specific(result, fragments: dict[str, list[str]], first_order: dict[str, int]) -> dict[str, list[str]]:
+    """The fragments of each culprit that the healthy code written before it rarely holds."""
+    if not fragments:
+        return fragments
+    background = _background(result)
+    out: dict[str, list[str]] = {}
+    for cul, frags in fragments.items():
+        before = [t for o, t in background if o < first_order[cul]]
+        limit = max(1, int(BACKGROUND_RATE * len(before)))
+        kept = [f for f in frags if sum(f in t for t in before) <= limit]
+        if kept:
+            out[cul] = kept
+    return out
+
+
 def _script_versions(result) -> dict[str, list[tuple[int, str, str]]]:
     """Every script-like path in history: [(order, sha, blob)] oldest first (blob empty when deleted)."""
     ch = result.changes[~result.changes["is_backup"]]
@@ -174,6 +211,7 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
     edits = script_edits(result)
     damaging = [r.sha for r in main.itertuples(index=False) if r.paths_damaged > 0]
     fragments = signature_fragments(result, members, damaging)
+    fragments = _specific(result, fragments, {c: min(index.meta[s]["order"] for s in members[c]) for c in fragments})
     # each script version read once, whatever the number of culprits
     wanted: dict[tuple[str, int], tuple[str, str]] = {}
     last_order = {c: max(index.meta[s]["order"] for s in members[c]) for c in main["sha"]}
@@ -207,11 +245,15 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
             if seen:
                 add(path, "source", "source has " + ", ".join(repr(f) for f in seen), hit[0])
                 found[path]["score"] += len(seen) - 1
+        added_here = {p for s in shas for p, how in edits.get(s, ()) if how == "added"}
+        edited = index.touched_by(shas) - added_here
         for s in shas:
             for name in scripts_named_in(index.meta[s]["subject"]):
                 known = name if name in all_paths else next(
                     (p for p in sorted(all_paths) if p.endswith("/" + name) or p == name.replace("\\", "/")), "")
                 path = known or name
+                if path in edited or (not known and any(p.endswith("/" + name) for p in edited)):
+                    continue        # a file the culprit edits, named as its subject: not a tool it ran
                 hit = _as_of(versions.get(path, []), order)
                 add(path, "message", "named in message" + (f" as {name!r}" if name != path else ""),
                     hit[0] if hit else "")
@@ -219,8 +261,8 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
         for s in shas:
             damaged_here = bool(index.damaged.get(s))
             for path, how in edits.get(s, ()):
-                if how == "changed" and damaged_here:
-                    add(path, "same_commit", "changed in a damaging commit", s)
+                if how == "added" and damaged_here:
+                    add(path, "same_commit", "added in a damaging commit", s)
                 elif how == "moved" and is_fixer_name(path) and path not in found:
                     leads.setdefault(path, (s, "renamed in a commit of the culprit, named like a bulk fixer "
                                                 "(moving is not evidence)"))
@@ -251,14 +293,14 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
 
 
 def script_edits(result) -> dict[str, list[tuple[str, str]]]:
-    """Per commit, the script-like paths it changed: (path, ``changed``) when their text was added or
-    changed, (path, ``moved``) when only renamed or copied with the same text."""
+    """Per commit, the script-like paths it changed: (path, ``added``) for a new script, (path,
+    ``changed``) when its text changed, (path, ``moved``) when only renamed or copied with the same text."""
     ch = result.changes[~result.changes["is_backup"]]
-    ch = ch[ch["path"].map(is_script_path)]
+    ch = ch[ch["path"].map(is_script_path).astype(bool)]      # (an empty mask must stay a mask)
     out: dict[str, list[tuple[str, str]]] = {}
     for sha, path, kind, old, new in zip(ch["sha"], ch["path"], ch["kind"], ch["old_blob"], ch["new_blob"]):
         if not new:
             continue
-        how = "moved" if kind in ("R", "C") and old == new else "changed"
+        how = "moved" if kind in ("R", "C") and old == new else "added" if kind == "A" else "changed"
         out.setdefault(sha, []).append((path, how))
     return out

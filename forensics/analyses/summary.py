@@ -14,7 +14,7 @@ from forensics.analyses.culprits import MAIN_KINDS
 from forensics.analyses.incidents import Story, build_story, when
 from forensics.analyses.story_model import Actor
 from forensics.engine.declared_python import declared_python_line
-from forensics.engine.states import BROKEN_STATES, DAMAGED_STATES, LEGACY, MARKED_STATES
+from forensics.engine.states import LEGACY
 
 MAX_LINES = 25
 MAX_INCIDENTS = 5
@@ -52,10 +52,11 @@ def _plural(n: int, word: str) -> str:
 
 class _Names:
     """How the summary names a commit: sha, subject, author and time the first time (with its wave as
-    context), ``the same commit`` after; never a wave alone."""
+    context the first time the wave comes up), ``the same commit`` after; never a wave alone."""
 
     def __init__(self) -> None:
-        self.named: set[str] = set()
+        self.named: set[str] = set()         # commits named in full
+        self.waves: set[str] = set()         # waves already described
 
     def name(self, a: Actor) -> str:
         if not a.known:
@@ -64,8 +65,8 @@ class _Names:
             return f"the same commit {a.sha[:12]}"
         self.named.add(a.sha)
         wave = ""
-        if a.wave and a.wave not in self.named:
-            self.named.add(a.wave)
+        if a.wave and a.wave not in self.waves:
+            self.waves.add(a.wave)
             wave = (f", in the wave {a.wave[:12]}..{a.wave_last[:12]} of {a.wave_commits} commits in "
                     f"{a.wave_minutes:.0f} minutes")
         elif a.wave:
@@ -118,7 +119,11 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
     context = _context(result, result.subjects)
     extra = ["**Judged:** " + context] if context else []
     blocks: list[list[str]] = []
-    for i in told[:MAX_INCIDENTS]:
+    # incidents still open come first and are told in full; healed ones only when none is open (a
+    # slip made and fixed within the hour is in incidents.csv, not on the first screen)
+    open_ = [i for i in told if i.paths_still_damaged]
+    chosen = (open_ or list(told[:2]))[:MAX_INCIDENTS]
+    for i in chosen:
         block = [f"## Incident {i.number}, {when(i)}: {i.paths_still_damaged} of {_plural(i.paths_damaged, 'path')} "
                  f"still damaged" + (f", {_plural(i.tests_lost, 'test')} lost" if i.tests_lost else "")]
         if i.root_causes:
@@ -141,10 +146,14 @@ def summarize(result, culprits: pd.DataFrame | None = None, chains: pd.DataFrame
         blocks.pop()
     shown = len(blocks)
     main = story.culprits[story.culprits["kind"].isin(MAIN_KINDS)]
-    named = {a.sha for i in told[:shown] for a in i.root_causes + i.damagers + i.maskers + i.surfacers + i.cleared}
+    named = {a.sha for i in chosen[:shown] for a in i.root_causes + i.damagers + i.maskers + i.surfacers + i.cleared}
     more_culprits = sum(1 for sha, members in zip(main["sha"], main["members"])
                         if sha not in named and not any(m[0] in named for m in members))
-    tail = f"{_plural(len(told) - shown, 'more incident')}, {_plural(more_culprits, 'more culprit')}: " \
+    healed = sum(1 for i in told if not i.paths_still_damaged) - sum(1 for i in chosen[:shown] if not i.paths_still_damaged)
+    more = len(told) - shown
+    tail = f"{_plural(more, 'more incident')}" + ((" (all healed)" if healed == more else f" ({healed} healed)")
+                                                  if healed else "") + \
+           f", {_plural(more_culprits, 'more culprit')}: " \
            f"see incidents.csv, culprits.csv"
     lines = head + [line for b in blocks for line in b] + extra + [tail]
     return lines[:MAX_LINES]
@@ -187,8 +196,9 @@ def _context(result, subj: pd.DataFrame) -> str:
     if legacy:
         parts.append(f"{_plural(legacy, 'legacy path')} (Python 2, or a newer Python than {interpreter}: never "
                      "compiled here) set apart, not damage (`--strict` counts them)")
-    if m.get("partial_clone"):
-        parts.append(f"a partial clone: {_plural(len(m.get('unreadable_objects', [])), 'object')} it never fetched "
+    unreadable = len(m.get("unreadable_objects", []))
+    if m.get("partial_clone") and unreadable:
+        parts.append(f"a partial clone: {_plural(unreadable, 'object')} it never fetched "
                      "could not be read (nothing was fetched; unreadable, not judged)")
     declared = m.get("declared_python") or {}
     if declared.get("needs_newer"):
@@ -226,11 +236,13 @@ def as_terminal_text(markdown: str) -> str:
 
 
 def as_markdown(lines: list[str]) -> str:
-    """Summary lines as one Markdown text: a blank line before each incident heading."""
+    """Summary lines as one Markdown text: a blank line before each incident heading, after a list,
+    and between two lines of prose (each is its own paragraph: Markdown would join them)."""
     out = []
     for i, line in enumerate(lines):
         ends_list = out and out[-1].startswith("- ") and not line.startswith("- ")
-        if (line.startswith("## ") and i) or ends_list:
+        prose = out and not line.startswith(("- ", "#")) and not out[-1].startswith(("- ", "# ")) and out[-1]
+        if (line.startswith("## ") and i) or ends_list or prose:
             out.append("")                      # blank lines are free: only non-empty lines count
         out.append(line)
     return "\n".join(out) + "\n"

@@ -62,8 +62,8 @@ def _script_commits(result, index: CulpritIndex, name: str,
         why = []
         for path, how in edits.get(sha, ()):
             if path in names:
-                if how == "changed":
-                    why.append(f"added or changed {path}")
+                if how in ("added", "changed"):
+                    why.append(f"{how} {path}")
                 else:
                     leads.append(f"{sha[:12]} moved it to {path} (moving is not evidence)")
         subject = index.meta[sha]["subject"]
@@ -101,7 +101,7 @@ def _resolve(result, index: CulpritIndex, name: str,
         pattern = re.compile(name)
     except re.error as exc:
         raise BadOption("suspect", name, f"not a commit, script or author, and not a valid pattern ({exc})") from None
-    hits = commits[commits["subject"].map(lambda s: bool(pattern.search(s)))]
+    hits = commits[commits["subject"].map(lambda s: bool(pattern.search(s))).astype(bool)]
     if not len(hits):
         raise ForensicsError(f"suspect {name!r}: no commit, script, author or subject in the scanned history matches")
     return "subject", hits["sha"].tolist(), [f"{len(hits)} commits whose subject matches {name!r}"], []

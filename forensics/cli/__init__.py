@@ -330,7 +330,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     overrides = {"paths": args.paths, "markers": args.marker, "title": args.title,
                  "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules,
-                 "ignore_repo_config": True if args.ignore_repo_config else None}
+                 "ignore_repo_config": True if args.ignore_repo_config else None, "suspects": args.suspect}
     status, html, message = run_report(args.repo, args.out, rev=args.rev, params_file=args.parameters,
                                        overrides=overrides, cell_timeout=args.cell_timeout, progress=not args.quiet)
     if status or not args.quiet:
@@ -399,20 +399,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # Commands that live in their own module, forensics/cli/<name>.py, each with
 # ``register(sub: argparse._SubParsersAction) -> None`` that adds its parsers (use the helpers above:
 # _scan_options, _csv_option, _do_scan, _emit). One line per module keeps this file small.
-COMMAND_MODULES: tuple[str, ...] = (
-    "interop",
-    "signatures",
-    "hunt",
-    "incidents",
-    "summary",
-    "suspect",
-)
+# ``forensics --help`` lists commands in the order they are registered (the README's order): the
+# story's modules come after ``culprits``, the interoperability ones last.
+STORY_MODULES: tuple[str, ...] = ("incidents", "summary", "suspect", "signatures", "hunt")
+LAST_MODULES: tuple[str, ...] = ("interop",)
+COMMAND_MODULES: tuple[str, ...] = STORY_MODULES + LAST_MODULES
 
 
-def _register_command_modules(sub) -> None:
+def _register_command_modules(sub, names: tuple[str, ...] = COMMAND_MODULES) -> None:
     import importlib
 
-    for name in COMMAND_MODULES:
+    for name in names:
         importlib.import_module(f"forensics.cli.{name}").register(sub)
 
 
@@ -423,7 +420,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"forensics {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    _register_command_modules(sub)
 
     p = sub.add_parser("scan", help="mine the history and print a summary")
     _scan_options(p)
@@ -469,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worktree-backups", action="store_true",
                    help="also count backup copies found in the worktree (never read or written)")
     p.set_defaults(func=cmd_culprits)
+    _register_command_modules(sub, STORY_MODULES)
 
     p = sub.add_parser("blast-radius", help="damage by directory and tier, at a revision or for one culprit")
     _scan_options(p)
@@ -518,6 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=900, metavar="S", help="seconds per notebook cell (default 900)")
     p.add_argument("--ignore-repo-config", action="store_true",
                    help="ignore the analysed repository's own [tool.forensics] settings")
+    p.add_argument("--suspect", action="append", metavar="NAME|SHA|AUTHOR|REGEX",
+                   help="add the verdict on a suspect to the summary and report.json (repeatable)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_report)
 
@@ -553,6 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "legacy: a long-lived project with a Python 2 era, its port, odd dates and no incident")
     p.add_argument("--force", action="store_true", help="replace an existing DIR")
     p.set_defaults(func=cmd_simulate)
+    _register_command_modules(sub, LAST_MODULES)
     return parser
 
 

@@ -157,8 +157,11 @@ def top_culprits(culprits: pd.DataFrame, k: int = TOP_K) -> pd.DataFrame:
         return pd.DataFrame(columns=list(culprits.columns) if culprits is not None else [])
     c = culprits[culprits["committed_at"].notna() & (culprits["kind"] != "backup_set")]   # backups are evidence
     col = damage_column(c)
-    c = c[c[col] > 0] if (c[col] > 0).any() else c
-    c = c[c["kind"] != "script"] if (c["kind"] != "script").any() else c   # a script is its culprit's context
+    cols = [x for x in (col, "paths_still_damaged", "paths_damaged") if x in c.columns]
+    hit = (c[cols] > 0).any(axis=1)                 # any damage: an unmask began none, but re-broke hundreds
+    c = c[hit] if hit.any() else c
+    main = c["kind"].isin(["bulk_commit", "wave", "breaker"])   # a script is its culprit's context, churn noise
+    c = c[main] if main.any() else c
     order = [x for x in (col, "paths_still_damaged", "paths_damaged") if x in c.columns]
     c = c.sort_values([*dict.fromkeys(order), "committed_at"], ascending=[False] * len(dict.fromkeys(order)) + [True],
                       kind="stable")
@@ -234,12 +237,16 @@ def _annotate_culprits(fig: go.Figure, top: pd.DataFrame, x0: pd.Timestamp, x1: 
 
 def _shade_incidents(fig: go.Figure, incidents: pd.DataFrame | None, x0: pd.Timestamp, x1: pd.Timestamp,
                      k: int = TOP_K) -> None:
-    """The top ``k`` incidents (by damage still present) as shaded spans, each labelled at its foot;
-    labels of incidents close in time are stacked in rows, so none overlaps another."""
+    """The top ``k`` incidents still open (by damage still present; the top healed ones when none is
+    open) as shaded spans, each labelled at its foot; labels of incidents close in time are stacked in
+    rows, so none overlaps another."""
     if incidents is None or not len(incidents) or "first_at" not in incidents:
         return
     col = damage_column(incidents)
-    top = incidents[incidents["first_at"].notna()].sort_values(col, ascending=False).head(k).sort_values("first_at")
+    top = incidents[incidents["first_at"].notna()].sort_values(col, ascending=False)
+    if (top[col] > 0).any():        # incidents still open; healed slips only when nothing is open
+        top = top[top[col] > 0]
+    top = top.head(k).sort_values("first_at")
     span = max((x1 - x0).total_seconds(), 1.0)
     labels = [f"incident {r.incident}" for r in top.itertuples(index=False)]
     starts = [(pd.Timestamp(t) - x0).total_seconds() / span for t in top["first_at"]]
@@ -373,13 +380,15 @@ def blast_treemap(paths: pd.DataFrame, title: str = "Paths in scope by directory
 def touched_vs_damaged_figure(culprits: pd.DataFrame, title: str = "Touched versus damaged, top culprits",
                               k: int = TOP_K) -> go.Figure:
     """Grouped bars for the top ``k`` bulk commits, waves and breakers by damage still present (in time
-    order): paths touched, damaged, healed, and still damaged when known."""
+    order): paths touched, damaged, still damaged, masked (never counted as healed) and healed."""
     c = culprits[culprits["kind"].isin(["bulk_commit", "wave", "breaker"])]
     c = top_culprits(c, k).sort_values("committed_at") if len(c) else c
-    labels = [f"{kd} {str(s)[:8]}" for kd, s in zip(c["kind"], c["sha"])]
+    labels = [f"{named_commit(r)[:8]} ({'in wave' if r.kind == 'wave' else r.kind.replace('_commit', '')})"
+              for r in c.itertuples(index=False)]
     fig = _figure(barmode="group", title=title, yaxis_title="paths", height=420)
     cols = [("paths_touched", OKABE_ITO["grey"]), ("paths_damaged", OKABE_ITO["vermillion"]),
-            ("paths_still_damaged", OKABE_ITO["purple"]), ("paths_healed", OKABE_ITO["blue"])]
+            ("paths_still_damaged", OKABE_ITO["purple"]), ("paths_masked", OKABE_ITO["yellow"]),
+            ("paths_healed", OKABE_ITO["blue"])]
     hover = (c["author"].map(lambda a: text(a, 40)) + ": " + c["subject"].map(lambda s: text(s, 80))).tolist()
     for col, colour in cols:
         if col in c.columns:

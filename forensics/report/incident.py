@@ -93,10 +93,14 @@ class IncidentReport:
         c = h["culprits"]
         items.append("<strong>Culprits:</strong> " + ", ".join([
             plural(c.get("bulk_commit", 0), "bulk commit"), plural(c.get("wave", 0), "wave"),
-            plural(c.get("breaker", 0), "other breaker"), plural(c.get("script", 0), "script"),
+            plural(c.get("breaker", 0), "other breaker"),
+            plural(c.get("script", 0) - h.get("script_leads", 0), "script")
+            + (f" (and {plural(h['script_leads'], 'lead')}: moved, not evidence)" if h.get("script_leads") else ""),
             plural(c.get("backup_set", 0), "backup set")]))
         if self.incidents is not None:
-            items.append(f"<strong>Incidents:</strong> {len(self.incidents)}")
+            still = int((self.incidents["paths_still_damaged"] > 0).sum()) if len(self.incidents) else 0
+            items.append(f"<strong>Incidents:</strong> {still} still open of {len(self.incidents)} "
+                         "(the others healed; incidents.csv has them all)")
         if h.get("repo_settings"):
             items.append(f"<strong>Settings from the analysed repository:</strong> {esc(h['repo_settings'])}")
         kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in h.get("error_kinds", {}).items())
@@ -255,6 +259,7 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
         "incidents": _story_json(rc.story),
         "root_causes": {r.root_cause: int(r.paths) for r in rc.root_causes.itertuples(index=False)},
         "culprits": {k: int(v) for k, v in rc.culprits["kind"].value_counts().sort_index().items()},
+        "script_leads": int(((rc.culprits["kind"] == "script") & (rc.culprits.get("strength") == "lead")).sum()),
         "tests_lost": int(totals["tests_lost"].sum()),
         "restorable_high": int((plan["confidence"] == "high").sum()),
         "restore_by_confidence": {k: int((plan["confidence"] == k).sum()) for k in ("high", "medium", "low", "none")},
@@ -269,11 +274,18 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
     from forensics.analyses.restore_list import restore_list
     from forensics.engine.faults import fault
     from forensics.engine.scan import scan
-    from forensics.report.results import BlastRadius, analyse_root_cause, incidents_of
+    from forensics.report.results import BlastRadius, analyse_root_cause
 
     result = scan(p.repo, p.rev, **p.scan_options())
     fault("report.build")
     rc = analyse_root_cause(result, since=p.since, until=p.until, bulk_threshold=p.bulk_threshold)
+    suspects = None
+    if p.extra.get("suspects"):
+        from forensics.analyses.summary import summarize
+        from forensics.analyses.suspect import suspect
+
+        suspects = suspect(result, p.extra["suspects"], rc.culprits)
+        rc.summary = summarize(result, story=rc.story, suspects=suspects)
     blast = BlastRadius(result, p.tiers, p.depth, culprits=rc.culprits)
     plan = restore_list(result, p.tiers)
     params = {"repo": p.repo, "rev": p.rev, "rev_sha": result.rev_sha, "paths": list(result.settings.paths),
@@ -282,7 +294,12 @@ def build_report(p: Parameters, title: str = "Incident report") -> IncidentRepor
               "priority_rules": [t.name + " " + t.label for t in p.tiers], "output_dir": str(p.output_dir),
               "settings_from": list(result.settings.sources), "interpreter": result.manifest.get("interpreter"),
               "report_python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"}
-    report = IncidentReport(title, headline(result, rc, plan, blast), rc, blast, plan, params,
-                            incidents=rc.story.incidents)
+    head = headline(result, rc, plan, blast)
+    if suspects is not None:
+        head["suspects"] = [{"suspect": r.suspect, "kind": r.kind, "verdict": r.verdict, "commits": int(r.commits),
+                             "paths_touched": int(r.paths_touched), "paths_damaged": int(r.paths_damaged)}
+                            for r in suspects.itertuples(index=False)]
+        params["suspects"] = list(p.extra["suspects"])
+    report = IncidentReport(title, head, rc, blast, plan, params, incidents=rc.story.incidents)
     report.write_outputs(p.output_dir)
     return report

@@ -124,6 +124,8 @@ def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: A
         raise ParameterError("depth", "must be an integer >= 0")
     if not isinstance(extra.get("ignore_repo_config", False), bool):
         raise ParameterError("ignore_repo_config", "must be true or false")
+    suspects = _str_list("suspects", extra.pop("suspects", None)) or []
+    extra["suspects"] = suspects
     for name in ("focus", "chain_of"):
         if not isinstance(extra.get(name, ""), str):
             raise ParameterError(name, "must be a string (a path, a directory ending in / or an incident #N)")

@@ -67,8 +67,9 @@ def test_every_culprit_is_ranked_by_the_damage_it_explains_now(incident, story):
     main = cul[cul["kind"].isin(MAIN_KINDS)]
     keys = list(zip(main["paths_still_caused"], main["paths_still_damaged"], main["paths_damaged"]))
     assert keys == sorted(keys, reverse=True)
-    assert list(cul.columns[:11]) == ["kind", "sha", "committed_at", "author", "subject", "paths_changed",
-                                      "paths_damaged", "paths_healed", "scripts", "paths_still_damaged", "evidence"]
+    assert list(cul.columns[:12]) == ["kind", "sha", "committed_at", "author", "subject", "paths_changed",
+                                      "paths_damaged", "paths_healed", "scripts", "paths_still_damaged", "evidence",
+                                      "paths_masked"]
     breaker = main[main["sha"] == incident["roles"]["breaker"][0]].iloc[0]
     assert breaker["paths_still_damaged"] == len(_chains_through(incident, set(incident["roles"]["breaker"])))
     bulk = main[main["sha"] == incident["roles"]["bulk_script"][0]].iloc[0]

@@ -8,7 +8,6 @@ from collections import Counter
 import pytest
 
 from forensics.analyses.culprits import MAIN_KINDS, culprit_commits
-from forensics.analyses.incidents import build_story
 from forensics.analyses.summary import as_terminal_text, summarize
 from forensics.analyses.suspect import suspect
 
@@ -39,7 +38,6 @@ def _truth_top(realistic) -> tuple[str, int]:
 
 
 def test_the_same_top_culprit_in_summary_header_incidents_culprits_and_report_json(realistic, rc, story):
-    from forensics.analyses.blast import blast_radius  # noqa: F401  (the report's own tables below)
     from forensics.report.incident import headline
     from forensics.report.results import BlastRadius
     from forensics.analyses.restore_list import restore_list
@@ -151,7 +149,71 @@ def test_a_commit_that_broke_files_is_implicated_and_an_unknown_pattern_is_bad_i
 
 def test_an_incident_with_one_time_reads_at_that_time_and_the_terminal_gets_no_escapes(scanned, story):
     lines = summarize(scanned, story=story)
-    one = [i for i in story.records[:3] if i.one_time]
+    healed = sum(1 for i in story.records if not i.paths_still_damaged)
+    assert lines[-1].startswith(f"{healed} more incidents (all healed)")   # slips fixed at once: in the CSV
+    one = [i for i in story.records if i.one_time and i.paths_still_damaged]
+    assert one                                            # the style commit's incident: one commit, one time
     for i in one:
         assert any(line.startswith(f"## Incident {i.number}, at ") for line in lines)
     assert "\\" not in as_terminal_text("\n".join(lines).replace("\\\\", ""))
+
+
+def test_damage_over_time_is_the_truth_at_every_tagged_state(realistic, rc):
+    from forensics.engine.states import DAMAGED_STATES
+
+    trend = rc.trend.set_index("sha")
+    tags = {**realistic["tags"], "HEAD": realistic["head"]}
+    for tag, states in realistic["states"].items():
+        row = trend.loc[tags[tag]]
+        assert (row["damaged"], row["total"]) == (sum(s in DAMAGED_STATES for s in states.values()), len(states)), tag
+
+
+def test_every_blast_radius_figure_shows_the_truths_numbers(realistic, rc, scanned):
+    from forensics.analyses.restore_list import restore_list
+    from forensics.engine.states import DAMAGED_STATES
+    from forensics.report.figures import restoration_figure
+    from forensics.report.results import BlastRadius
+
+    head = realistic["states"]["HEAD"]
+    blast = BlastRadius(scanned, culprits=rc.culprits)
+    tree = blast.treemap().data[0]
+    roots = [i for i, parent in enumerate(tree.parents) if not parent]
+    assert sum(tree.values[i] for i in roots) == len(head)
+    assert sum(tree.customdata[i][1] for i in roots) == sum(s in DAMAGED_STATES for s in head.values())
+    tests_dir = next(i for i, n in enumerate(tree.ids) if n == "tests")
+    assert tree.values[tests_dir] == sum(p.startswith("tests/") for p in head)
+    heat = blast.heatmap().data[0]
+    assert int(sum(map(sum, heat.z))) == realistic["counts"]["events"]
+    # touched versus damaged: each bar is its culprit's count in the truth
+    bars = {t.name: dict(zip(t.x, t.y)) for t in blast.touched_vs_damaged().data}
+    damaged_by: dict[str, set[str]] = {}
+    for e in realistic["events"]:
+        if e["event"] in ("broke", "marked", "added_damaged"):
+            damaged_by.setdefault(e["sha"], set()).add(e["path"])
+    main = rc.culprits[rc.culprits["kind"].isin(MAIN_KINDS)]
+    for r in main.itertuples(index=False):
+        label = next((x for x in bars["damaged"] if x.startswith((r.members[0][0] if r.kind == "wave" and r.members
+                                                                   else r.sha)[:8])), None)
+        if label is None:
+            continue
+        members = culprit_commits(scanned, main[main["sha"] == r.sha].iloc[0])
+        assert bars["damaged"][label] == len(set().union(*(damaged_by.get(s, set()) for s in members))), label
+    plan = restore_list(scanned)
+    restore = restoration_figure(plan).data
+    assert sum(sum(t.customdata) for t in restore) == realistic["counts"]["damaged_at_head"]
+
+
+def test_the_report_header_counts_are_the_truths(realistic, rc, scanned):
+    from forensics.analyses.restore_list import restore_list
+    from forensics.engine.states import DAMAGED_STATES
+    from forensics.report.incident import headline
+    from forensics.report.results import BlastRadius
+
+    h = headline(scanned, rc, restore_list(scanned), BlastRadius(scanned, culprits=rc.culprits))
+    head = realistic["states"]["HEAD"]
+    assert h["paths_in_scope"] == len(head) == realistic["counts"]["paths_at_head"]
+    assert h["damaged_now"] == sum(s in DAMAGED_STATES for s in head.values()) == realistic["counts"]["damaged_at_head"]
+    assert h["marked_now"] == sum("marked" in s for s in head.values())
+    assert h["broken_now"] == sum(s in ("broken", "marked+broken") for s in head.values())
+    assert h["tests_lost"] == sum(g["tests_lost"] for g in realistic["incident_groups"])
+    assert len(h["incidents"]) == len(rc.story.records)

@@ -77,7 +77,7 @@ def test_no_script_row_without_evidence_and_no_bystander_linked(realistic, story
         message = main.loc[row.linked_to, "subject"]
         named = "named in message" in row.evidence and (row.subject.rsplit("/", 1)[-1] in message
                                                         or row.subject.replace("/", "\\") in message)
-        assert named or "source has" in row.evidence or "changed in a damaging commit" in row.evidence, row
+        assert named or "source has" in row.evidence or "added in a damaging commit" in row.evidence, row
     windows = realistic["windows_path"]
     bystanders = set(realistic["scripts"]) - {realistic["fixer_script"]["path"], windows["script"]}
     assert not bystanders & set(every["subject"])
