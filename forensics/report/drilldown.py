@@ -240,8 +240,9 @@ class Investigation:
 
     def widget(self) -> Any:
         """Linked dropdowns in JupyterLab: incident -> culprit -> file, each redrawing the next steps
-        (culprits, files, chain, the damaging diff, last good beside current). Without ``ipywidgets``,
-        a hint to use the notebook's parameters."""
+        (culprits, files, chain, the damaging diff, last good beside current), and a button for the
+        damaging commit as pydriller sees it. Without ``ipywidgets``, a hint to use the notebook's
+        parameters."""
         try:
             import ipywidgets as widgets
         except ImportError:
@@ -255,7 +256,9 @@ class Investigation:
             for r in self.incidents.itertuples(index=False)])
         culprit = widgets.Dropdown(description="culprit", layout=layout)
         path = widgets.Dropdown(description="file", layout=layout)
-        out_culprits, out_files, out_path = widgets.Output(), widgets.Output(), widgets.Output()
+        out_culprits, out_files, out_path, out_commit = (widgets.Output(), widgets.Output(), widgets.Output(),
+                                                         widgets.Output())
+        commit = widgets.Button(description="the damaging commit as pydriller sees it", layout=widgets.Layout(width="24em"))
 
         def show(out: Any, *objs: Any) -> None:
             out.clear_output(wait=True)
@@ -284,10 +287,16 @@ class Investigation:
         def on_path(change: Any = None) -> None:
             if not path.value:
                 return
-            change = damaging_change(self.result, path.value)
-            show(out_path, self.chain(path.value), self.diff(path.value), self.last_good(path.value),
-                 *([HTMLBlock("<p class='fx-step'><b>The damaging commit as pydriller sees it</b></p>"),
-                    self.commit_view(change.sha, change.path)] if change is not None else []))
+            show(out_path, self.chain(path.value), self.diff(path.value), self.last_good(path.value))
+            out_commit.clear_output()
+            commit.disabled = damaging_change(self.result, path.value) is None
+
+        def on_commit(_: Any = None) -> None:
+            # on request only: pydriller builds a throwaway view and diffs the whole commit (a second or
+            # more for a bulk commit), and a headless run (papermill) never clicks
+            change = damaging_change(self.result, path.value) if path.value else None
+            if change is not None:
+                show(out_commit, self.commit_view(change.sha, change.path))
 
         def guarded(fn):
             def run(change: Any = None) -> None:
@@ -300,8 +309,9 @@ class Investigation:
         incident.observe(guarded(on_incident), names="value")
         culprit.observe(guarded(on_culprit), names="value")
         path.observe(guarded(on_path), names="value")
+        commit.on_click(guarded(on_commit))
         guarded(on_incident)()
-        return widgets.VBox([incident, out_culprits, culprit, out_files, path, out_path])
+        return widgets.VBox([incident, out_culprits, culprit, out_files, path, out_path, commit, out_commit])
 
 
 def investigate(repo_or_result: Any, rev: str = "HEAD", **scan_options: Any) -> Investigation:
