@@ -150,8 +150,10 @@ class Investigation:
         """The files of one culprit of ``incident`` (by position in :meth:`culprits_of`, or by SHA)."""
         return culprit_files(self.result, self._culprit_row(incident, culprit))
 
-    def files(self, incident: int | str, culprit: int | str = 0) -> Table:
-        df = self.files_of(incident, culprit)
+    def files(self, incident: int | str, culprit: int | str = 0, files: pd.DataFrame | None = None) -> Table:
+        """The culprit's files as a table, its caption counting each verdict (``files``: the table of
+        :meth:`files_of` when already built)."""
+        df = self.files_of(incident, culprit) if files is None else files
         counts = df["verdict"].value_counts()
         caption = "files: " + ", ".join(f"{n} {v}" for v, n in counts.items())
         return Table(df.drop(columns=["old_blob", "new_blob"]), caption)
@@ -279,7 +281,7 @@ class Investigation:
             if culprit.value is None or incident.value is None:
                 return
             files = self.files_of(incident.value, culprit.value)
-            show(out_files, self.files(incident.value, culprit.value))
+            show(out_files, self.files(incident.value, culprit.value, files))
             shown = files.head(MAX_OPTIONS)
             path.options = [(f"{r.verdict}: {r.path}", r.path) for r in shown.itertuples(index=False)]
             path.value = shown["path"].iloc[0] if len(shown) else None
