@@ -135,11 +135,21 @@ class Change:
 
 def damaging_change(result, path: str) -> Change | None:
     """The change that damaged ``path``: the root cause of its damage chain (the first event since
-    its last healthy version, renames followed). None when the path is not damaged at the revision."""
+    its last healthy version, renames followed) when it is damaged at the revision; for a path
+    healthy again, its latest damaging event (a broke, marked or added_damaged). None when the path
+    was never damaged in the scanned history."""
     chains = result.chains()
     hit = chains[chains["path"] == path]
     if not len(hit):
-        return None
+        ev = result.events
+        ev = ev[(ev["path"] == path) & ev["event"].astype(str).isin(DAMAGING_EVENTS)]
+        if not len(ev):
+            return None
+        e = ev.sort_values("order").iloc[-1]
+        commit = result.commits.set_index("sha").loc[e["sha"]]
+        return Change(str(e["sha"]), commit["committed_at"], str(commit["author"]), str(commit["subject"]),
+                      str(e["event"]), path, str(e["old_path"] or ""), str(e["old_blob"] or ""),
+                      str(e["new_blob"] or ""))
     c = hit.iloc[0]
     sha, at_path = c["root_cause"], c["root_cause_path"] or path
     ev = result.events[(result.events["sha"] == sha) & (result.events["path"] == at_path)]

@@ -164,13 +164,16 @@ class Investigation:
         return Table(path_chain(self.result, path), f"chain of {path}")
 
     def diff(self, path: str) -> HTMLBlock:
-        """The change that damaged ``path`` (the root cause of its chain) as a unified diff."""
+        """The change that damaged ``path`` (the root cause of its chain; for a path healthy again,
+        its latest damaging change) as a unified diff."""
         change = damaging_change(self.result, path)
         if change is None:
-            return HTMLBlock(f"<p>{esc(path)} is not damaged at {esc(self.result.rev)}: no damaging change.</p>",
-                             f"{path} is not damaged")
+            return HTMLBlock(f"<p>{esc(path)} was never damaged in the scanned history: no damaging change.</p>",
+                             f"{path} was never damaged")
         d = change_diff(self.result, change)
-        caption = (f"the change that damaged it: {change.event} in {change.sha[:12]} by {change.author} "
+        healed = path not in set(self.result.chains()["path"])
+        caption = (f"the change that damaged it{' (healthy again since)' if healed else ''}: {change.event} in "
+                   f"{change.sha[:12]} by {change.author} "
                    f"({change.committed_at:%Y-%m-%d %H:%M}Z): {change.subject}")
         return HTMLBlock(diff_html(d, caption), d.text)
 
@@ -182,7 +185,8 @@ class Investigation:
         current lines it replaces and the later edits whose work is lost."""
         r = self.restoration_of(path)
         if r is None:
-            return HTMLBlock(f"<p>{esc(path)} is not damaged: nothing to restore.</p>", f"{path} is not damaged")
+            return HTMLBlock(f"<p>{esc(path)} is not damaged at {esc(self.result.rev)}: nothing to restore.</p>",
+                             f"{path} is not damaged")
         if not r.last_good_blob:
             return HTMLBlock(f"<p>{esc(path)} has no healthy version in the scanned history: nothing to restore "
                              "it from (see the restore list's fallback).</p>", "no last good version")
