@@ -85,17 +85,21 @@ def culprit_files(result, culprit: pd.Series | dict) -> pd.DataFrame:
     kinds = ev.assign(event=ev["event"].astype(str)).groupby("path")["event"].agg(lambda e: " ".join(dict.fromkeys(e)))
     now = dict(zip(result.subjects["path"], result.subjects["state"]))
     at = result.commits.set_index("sha")["committed_at"]
-    first, last = ch.drop_duplicates("path", keep="first"), ch.drop_duplicates("path", keep="last").set_index("path")
+    first = ch.drop_duplicates("path", keep="first")
+    last = {p: (sha, blob) for p, sha, blob in ch.drop_duplicates("path", keep="last")[["path", "sha", "new_blob"]]
+            .itertuples(index=False, name=None)}
+    kinds = kinds.to_dict()
+    at = at.to_dict()
     rows = []
     for f in first.itertuples(index=False):
-        l = last.loc[f.path]
+        last_sha, last_blob = last[f.path]
         events = kinds.get(f.path, "")
         before = state.get(f.old_blob, "") if f.old_blob else "absent"
-        after = state.get(l["new_blob"], "") if l["new_blob"] else "deleted"
+        after = state.get(last_blob, "") if last_blob else "deleted"
         rows.append({"path": f.path, "verdict": _verdict(events.split(), before), "events": events,
                      "state_before": before, "state_after": after, "state_now": now.get(f.path, "gone"),
-                     "sha": l["sha"], "committed_at": at.get(l["sha"]), "old_path": f.old_path or "",
-                     "old_blob": f.old_blob or "", "new_blob": l["new_blob"] or ""})
+                     "sha": last_sha, "committed_at": at.get(last_sha), "old_path": f.old_path or "",
+                     "old_blob": f.old_blob or "", "new_blob": last_blob or ""})
     out = pd.DataFrame(rows, columns=CULPRIT_FILE_COLUMNS)
     out["_v"] = out["verdict"].map({v: i for i, v in enumerate(VERDICTS)})
     return out.sort_values(["_v", "path"], kind="stable").drop(columns="_v").reset_index(drop=True)
@@ -131,11 +135,21 @@ class Change:
 
 def damaging_change(result, path: str) -> Change | None:
     """The change that damaged ``path``: the root cause of its damage chain (the first event since
-    its last healthy version, renames followed). None when the path is not damaged at the revision."""
+    its last healthy version, renames followed) when it is damaged at the revision; for a path
+    healthy again, its latest damaging event (a broke, marked or added_damaged). None when the path
+    was never damaged in the scanned history."""
     chains = result.chains()
     hit = chains[chains["path"] == path]
     if not len(hit):
-        return None
+        ev = result.events
+        ev = ev[(ev["path"] == path) & ev["event"].astype(str).isin(DAMAGING_EVENTS)]
+        if not len(ev):
+            return None
+        e = ev.sort_values("order").iloc[-1]
+        commit = result.commits.set_index("sha").loc[e["sha"]]
+        return Change(str(e["sha"]), commit["committed_at"], str(commit["author"]), str(commit["subject"]),
+                      str(e["event"]), path, str(e["old_path"] or ""), str(e["old_blob"] or ""),
+                      str(e["new_blob"] or ""))
     c = hit.iloc[0]
     sha, at_path = c["root_cause"], c["root_cause_path"] or path
     ev = result.events[(result.events["sha"] == sha) & (result.events["path"] == at_path)]

@@ -222,9 +222,9 @@ def _count(n: int) -> str:
     return "one" if n == 1 else str(n)
 
 
-def _quoted(subject: str, limit: int = 60) -> str:
-    s = " ".join(str(subject).split())
-    return '"' + (s[: limit - 1] + "…" if len(s) > limit else s) + '"'
+def _quoted(subject: str) -> str:
+    """A commit subject, whole (a reason is never cut), on one line, in double quotes."""
+    return '"' + " ".join(str(subject).split()) + '"'
 
 
 def _action(source: str, moved: bool, bk) -> str:

@@ -150,8 +150,10 @@ class Investigation:
         """The files of one culprit of ``incident`` (by position in :meth:`culprits_of`, or by SHA)."""
         return culprit_files(self.result, self._culprit_row(incident, culprit))
 
-    def files(self, incident: int | str, culprit: int | str = 0) -> Table:
-        df = self.files_of(incident, culprit)
+    def files(self, incident: int | str, culprit: int | str = 0, files: pd.DataFrame | None = None) -> Table:
+        """The culprit's files as a table, its caption counting each verdict (``files``: the table of
+        :meth:`files_of` when already built)."""
+        df = self.files_of(incident, culprit) if files is None else files
         counts = df["verdict"].value_counts()
         caption = "files: " + ", ".join(f"{n} {v}" for v, n in counts.items())
         return Table(df.drop(columns=["old_blob", "new_blob"]), caption)
@@ -162,13 +164,16 @@ class Investigation:
         return Table(path_chain(self.result, path), f"chain of {path}")
 
     def diff(self, path: str) -> HTMLBlock:
-        """The change that damaged ``path`` (the root cause of its chain) as a unified diff."""
+        """The change that damaged ``path`` (the root cause of its chain; for a path healthy again,
+        its latest damaging change) as a unified diff."""
         change = damaging_change(self.result, path)
         if change is None:
-            return HTMLBlock(f"<p>{esc(path)} is not damaged at {esc(self.result.rev)}: no damaging change.</p>",
-                             f"{path} is not damaged")
+            return HTMLBlock(f"<p>{esc(path)} was never damaged in the scanned history: no damaging change.</p>",
+                             f"{path} was never damaged")
         d = change_diff(self.result, change)
-        caption = (f"the change that damaged it: {change.event} in {change.sha[:12]} by {change.author} "
+        healed = path not in set(self.result.chains()["path"])
+        caption = (f"the change that damaged it{' (healthy again since)' if healed else ''}: {change.event} in "
+                   f"{change.sha[:12]} by {change.author} "
                    f"({change.committed_at:%Y-%m-%d %H:%M}Z): {change.subject}")
         return HTMLBlock(diff_html(d, caption), d.text)
 
@@ -180,7 +185,8 @@ class Investigation:
         current lines it replaces and the later edits whose work is lost."""
         r = self.restoration_of(path)
         if r is None:
-            return HTMLBlock(f"<p>{esc(path)} is not damaged: nothing to restore.</p>", f"{path} is not damaged")
+            return HTMLBlock(f"<p>{esc(path)} is not damaged at {esc(self.result.rev)}: nothing to restore.</p>",
+                             f"{path} is not damaged")
         if not r.last_good_blob:
             return HTMLBlock(f"<p>{esc(path)} has no healthy version in the scanned history: nothing to restore "
                              "it from (see the restore list's fallback).</p>", "no last good version")
@@ -240,8 +246,9 @@ class Investigation:
 
     def widget(self) -> Any:
         """Linked dropdowns in JupyterLab: incident -> culprit -> file, each redrawing the next steps
-        (culprits, files, chain, the damaging diff, last good beside current). Without ``ipywidgets``,
-        a hint to use the notebook's parameters."""
+        (culprits, files, chain, the damaging diff, last good beside current), and a button for the
+        damaging commit as pydriller sees it. Without ``ipywidgets``, a hint to use the notebook's
+        parameters."""
         try:
             import ipywidgets as widgets
         except ImportError:
@@ -255,7 +262,9 @@ class Investigation:
             for r in self.incidents.itertuples(index=False)])
         culprit = widgets.Dropdown(description="culprit", layout=layout)
         path = widgets.Dropdown(description="file", layout=layout)
-        out_culprits, out_files, out_path = widgets.Output(), widgets.Output(), widgets.Output()
+        out_culprits, out_files, out_path, out_commit = (widgets.Output(), widgets.Output(), widgets.Output(),
+                                                         widgets.Output())
+        commit = widgets.Button(description="the damaging commit as pydriller sees it", layout=widgets.Layout(width="24em"))
 
         def show(out: Any, *objs: Any) -> None:
             out.clear_output(wait=True)
@@ -276,7 +285,7 @@ class Investigation:
             if culprit.value is None or incident.value is None:
                 return
             files = self.files_of(incident.value, culprit.value)
-            show(out_files, self.files(incident.value, culprit.value))
+            show(out_files, self.files(incident.value, culprit.value, files))
             shown = files.head(MAX_OPTIONS)
             path.options = [(f"{r.verdict}: {r.path}", r.path) for r in shown.itertuples(index=False)]
             path.value = shown["path"].iloc[0] if len(shown) else None
@@ -284,10 +293,16 @@ class Investigation:
         def on_path(change: Any = None) -> None:
             if not path.value:
                 return
-            change = damaging_change(self.result, path.value)
-            show(out_path, self.chain(path.value), self.diff(path.value), self.last_good(path.value),
-                 *([HTMLBlock("<p class='fx-step'><b>The damaging commit as pydriller sees it</b></p>"),
-                    self.commit_view(change.sha, change.path)] if change is not None else []))
+            show(out_path, self.chain(path.value), self.diff(path.value), self.last_good(path.value))
+            out_commit.clear_output()
+            commit.disabled = damaging_change(self.result, path.value) is None
+
+        def on_commit(_: Any = None) -> None:
+            # on request only: pydriller builds a throwaway view and diffs the whole commit (a second or
+            # more for a bulk commit), and a headless run (papermill) never clicks
+            change = damaging_change(self.result, path.value) if path.value else None
+            if change is not None:
+                show(out_commit, self.commit_view(change.sha, change.path))
 
         def guarded(fn):
             def run(change: Any = None) -> None:
@@ -300,8 +315,9 @@ class Investigation:
         incident.observe(guarded(on_incident), names="value")
         culprit.observe(guarded(on_culprit), names="value")
         path.observe(guarded(on_path), names="value")
+        commit.on_click(guarded(on_commit))
         guarded(on_incident)()
-        return widgets.VBox([incident, out_culprits, culprit, out_files, path, out_path])
+        return widgets.VBox([incident, out_culprits, culprit, out_files, path, out_path, commit, out_commit])
 
 
 def investigate(repo_or_result: Any, rev: str = "HEAD", **scan_options: Any) -> Investigation:

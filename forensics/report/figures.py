@@ -33,12 +33,14 @@ EVENT_COLOURS = {"broke": OKABE_ITO["vermillion"], "marked": OKABE_ITO["orange"]
 CONFIDENCE_COLOURS = {"high": OKABE_ITO["blue"], "medium": OKABE_ITO["sky"], "low": OKABE_ITO["orange"],
                       "none": OKABE_ITO["grey"]}
 SEQUENTIAL = "Cividis"  # colour-blind safe, monotone in lightness
-# Damage is the strong colour on light and dark pages alike: none is a faint, see-through grey (it takes
-# the page's own background), more is more opaque vermillion (Okabe-Ito, no red/green pair), so the
-# eye goes to damage on JupyterLab's light and dark themes and 0% is never bright.
-DAMAGE_SCALE = [[0.0, "rgba(128,128,128,0.10)"], [1e-6, "rgba(213,94,0,0.22)"], [0.5, "rgba(213,94,0,0.6)"],
-                [1.0, "rgba(213,94,0,1)"]]
-COUNT_SCALE = DAMAGE_SCALE      # the heatmap's event counts: zero faint, many strong
+# Damage is the strong colour on light and dark pages alike (vermillion: Okabe-Ito, no red/green pair),
+# and 0% is never bright. The heatmap's counts: zero is a faint see-through grey (it takes the page's
+# own background), more is more opaque vermillion. The treemap draws see-through colours over a dark
+# base, so its share damaged runs opaque, at one mid lightness, from a neutral grey (none) to vermillion
+# (all): saturation, not brightness, says damage, on either theme.
+COUNT_SCALE = [[0.0, "rgba(128,128,128,0.10)"], [1e-6, "rgba(213,94,0,0.22)"], [0.5, "rgba(213,94,0,0.6)"],
+               [1.0, "rgba(213,94,0,1)"]]
+DAMAGE_SCALE = [[0.0, "#7a7a7a"], [1e-6, "#94796a"], [0.5, "#b8693a"], [1.0, "#D55E00"]]
 _TIER_COLOURS = [OKABE_ITO[c] for c in ("vermillion", "orange", "purple", "blue", "grey", "sky", "yellow", "green")]
 
 _INK = "#808080"        # readable on white and on JupyterLab's dark background
@@ -370,7 +372,7 @@ def blast_treemap(paths: pd.DataFrame, title: str = "Paths in scope by directory
         branchvalues="total",
         marker=dict(colors=[seen[n][1] / seen[n][0] if seen[n][0] else 0 for n in ids], colorscale=DAMAGE_SCALE,
                     cmin=0, cmax=1, colorbar=dict(title="damaged", tickformat=".0%"),
-                    line=dict(color="rgba(128,128,128,0.5)", width=1)),
+                    line=dict(color="rgba(128,128,128,0.5)", width=1)), root_color="rgba(0,0,0,0)",
         customdata=[[text(n), seen[n][1]] for n in ids],
         hovertemplate="%{customdata[0]}<br>%{value} paths, %{customdata[1]} damaged<extra></extra>"))
     fig.update_layout(template="forensics", title=title, height=520, margin=dict(t=50, l=10, r=10, b=10))

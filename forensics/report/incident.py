@@ -33,8 +33,8 @@ CSV_FILES = (("restore_candidates", "the restore list, the plan forensics restor
              ("blast_radius", "damage by directory and tier"), ("dependents", "CI references"),
              ("incidents", "incidents"), ("report", "headline numbers (JSON)"))
 
-_RESTORE_COLUMNS = ["path", "priority", "confidence", "source", "restore_command", "state", "tests_now",
-                    "tests_last_good", "edits_since_damage"]
+_RESTORE_COLUMNS = ["path", "priority", "action", "confidence", "confidence_reason", "tests_recovered",
+                    "edits_since_damage", "state", "source", "restore_command", "tier_reason"]
 _CULPRIT_COLUMNS = ["kind", "sha", "committed_at", "author", "subject", "paths_touched", "paths_damaged",
                     "paths_still_damaged", "paths_healed", "commits", "scripts"]
 
@@ -155,7 +155,7 @@ class IncidentReport:
 
         plan = self.plan
         if len(plan):
-            plan = plan.assign(_tier=plan["priority"].map(tier_key)).sort_values(["_tier", "path"]).drop(columns="_tier")
+            plan = plan.assign(_tier=plan["priority"].map(tier_key)).sort_values("_tier", kind="stable").drop(columns="_tier")
         return Table(plan[[c for c in _RESTORE_COLUMNS if c in plan.columns]], "restore list")
 
     def root_causes_table(self) -> Table:

@@ -115,3 +115,13 @@ def test_every_html_output_escapes_the_repositorys_strings(hostile):
     html = "".join(pages)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert not re.search(r"<img|<script>alert|<b>Mallory", html)
+
+
+def test_a_file_healthy_again_shows_the_change_that_had_damaged_it(incident, scanned):
+    healed = [e for e in incident["events"] if e["event"] == "healed" and e["path"] not in incident["chains"]]
+    path = healed[0]["path"]
+    damaging = [e for e in incident["events"] if e["path"] == path and e["event"] in ("broke", "marked", "added_damaged")]
+    change = damaging_change(scanned, path)
+    assert (change.sha, change.event) == (damaging[-1]["sha"], damaging[-1]["event"])
+    html = investigate(scanned).diff(path)._repr_html_()
+    assert "healthy again since" in html and change.sha[:12] in html

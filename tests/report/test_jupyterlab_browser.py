@@ -48,4 +48,9 @@ def test_an_investigator_drills_from_an_incident_to_the_diff_in_jupyterlab(reali
         assert [th.text for th in chain.find_elements(By.TAG_NAME, "th")][:3] == ["event", "state_before", "state_after"]
         diff = driver.find_element(By.XPATH, f"{out}//div[@aria-label='diff']")
         assert chosen in diff.text and ("\n+" in "\n" + diff.text or "\n-" in "\n" + diff.text)
+        # on request, the damaging commit as pydriller sees it (on a throwaway view), the file first
+        driver.find_element(By.XPATH, f"{out}//button[contains(., 'pydriller sees it')]").click()
+        wait.until(lambda d: d.find_elements(By.XPATH, f"{out}//table[starts-with(@aria-label,'files of ')]"))
+        first = driver.find_element(By.XPATH, f"{out}//table[starts-with(@aria-label,'files of ')]//tbody/tr[1]/td[1]")
+        assert first.text == chosen
         assert driver.execute_script(ERRORS_JS) == []
