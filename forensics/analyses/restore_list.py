@@ -84,8 +84,8 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
     backup), ``none`` (no healthy source). Sorted by priority, then tests recovered, then path.
     Where no healthy source exists and the version has markers, ``fallback='unmask'`` with whether
     the unmasked text compiles. ``code_lines_now`` / ``code_lines_recovered``: the code lines the
-    damaged version holds, and what the restore candidate holds more (what a restore of a hollowed
-    file brings back; :mod:`forensics.engine.content`)."""
+    damaged version holds, and how many more the restore candidate holds (what a restore of a hollowed
+    file brings back, 0 when it brings none; :mod:`forensics.engine.content`)."""
     chains = result.chains()
     subj = result.subjects
     tests_now_of = dict(zip(subj["path"], subj["tests"]))
@@ -142,7 +142,7 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
             "edits": " ".join(edits), "markers_now": int(now["markers"]), "fallback": "", "fallback_blob": "",
             "fallback_compiles": pd.NA,
             "code_lines_now": int(code_of.get(c.blob, 0) or 0),
-            "code_lines_recovered": (int(code_of.get(candidate, 0) or 0) - int(code_of.get(c.blob, 0) or 0))
+            "code_lines_recovered": max(0, int(code_of.get(candidate, 0) or 0) - int(code_of.get(c.blob, 0) or 0))
             if candidate else 0,
         })
         if source == "none" and int(now["markers"]) > 0:
