@@ -138,7 +138,7 @@ def build_story(result, culprits: pd.DataFrame | None = None, *, join_minutes: f
             for k, sb, sa, _ in evs:
                 if k in DAMAGING_EVENTS:
                     damage.append((u, sha, path, lineage.get(path, path)))
-                if k == "marked" and sb in DAMAGED_STATES:
+                if k in ("marked", "hollowed") and sb in DAMAGED_STATES:   # masked: commented out or hollowed
                     masks.append((u, sha, lineage.get(path, path)))
                 if k == "unmarked" and sa in DAMAGED_STATES:
                     surfaces.append((u, sha, lineage.get(path, path)))

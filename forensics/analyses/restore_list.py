@@ -88,10 +88,9 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
       ``tests_given_up`` counts the other way (tests that run now and not after the restore).
     - ``fallback``: ``unmask`` where no healthy source exists and the version has markers, with
       whether the unmasked text compiles (``fallback_compiles``).
-
-    - ``code_lines_now`` / ``code_lines_recovered``: the code lines the damaged version holds, and what
-      the restore candidate holds more (what a restore of a hollowed file brings back;
-      :mod:`forensics.engine.content`).
+    - ``code_lines_now`` / ``code_lines_recovered``: the code lines the damaged version holds, and how
+      many more the restore candidate holds (what a restore of a hollowed file brings back, 0 when it
+      brings none; :mod:`forensics.engine.content`).
 
     Sorted by priority (the tiers' order), then tests recovered (most first), then path."""
     chains = result.chains()
@@ -156,7 +155,7 @@ def restore_list(result, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> pd.DataFram
             "backup_blob": bk["blob"] if bk is not None else "", "backup_tests": int(bk["tests"]) if bk is not None else 0,
             "markers_now": markers_now, "fallback": "", "fallback_blob": "", "fallback_compiles": pd.NA,
             "code_lines_now": int(code_of.get(c.blob, 0) or 0),
-            "code_lines_recovered": (int(code_of.get(candidate, 0) or 0) - int(code_of.get(c.blob, 0) or 0))
+            "code_lines_recovered": max(0, int(code_of.get(candidate, 0) or 0) - int(code_of.get(c.blob, 0) or 0))
             if candidate else 0,
         })
         if source == "none" and markers_now > 0:

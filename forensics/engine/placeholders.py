@@ -223,7 +223,8 @@ def with_placeholders(result, probes: list[Probe], since: pd.Timestamp | None = 
     tree = _with_health(result.tree[["path", "blob", "mode", "is_backup"]], versions)
     lineage_state = result.tree.loc[result.tree["state"].isin([LEGACY, HOLLOWED]), ["path", "state"]]
     kept = dict(zip(lineage_state["path"], lineage_state["state"]))  # a lineage's state (legacy, hollowed): kept
-    tree["state"] = tree["path"].map(kept).fillna(tree["state"]).astype(object)
+    tree["state"] = pd.Series([kept.get(p, st) for p, st in zip(tree["path"], tree["state"])], index=tree.index,
+                              dtype=object)
     manifest = dict(result.manifest, placeholder_patterns=[p.pattern for p in dict.fromkeys(probes)],
                     placeholder_versions=int(hit.sum()), events=int(len(events)))
     subjects = tree[~tree["is_backup"]]
