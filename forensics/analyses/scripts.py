@@ -292,11 +292,13 @@ def link_scripts(result, main: pd.DataFrame, members: dict[str, list[str]], inde
     return pd.DataFrame(rows, columns=CULPRIT_COLUMNS)
 
 
-def script_edits(result) -> dict[str, list[tuple[str, str]]]:
-    """Per commit, the script-like paths it changed: (path, ``added``) for a new script, (path,
-    ``changed``) when its text changed, (path, ``moved``) when only renamed or copied with the same text."""
+def script_edits(result, paths: set[str] | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Per commit, the script-like paths (or the given ``paths``) it changed: (path, ``added``) for a
+    new one, (path, ``changed``) when its text changed, (path, ``moved``) when only renamed or copied
+    with the same text."""
     ch = result.changes[~result.changes["is_backup"]]
-    ch = ch[ch["path"].map(is_script_path).astype(bool)]      # (an empty mask must stay a mask)
+    keep = ch["path"].isin(paths) if paths is not None else ch["path"].map(is_script_path)
+    ch = ch[keep.astype(bool)]      # (an empty mask must stay a mask)
     out: dict[str, list[tuple[str, str]]] = {}
     for sha, path, kind, old, new in zip(ch["sha"], ch["path"], ch["kind"], ch["old_blob"], ch["new_blob"]):
         if not new:

@@ -6,7 +6,8 @@ the real root causes of the touched paths damaged at the revision, and a verdict
 are those that added, changed or ran it (named it in their message), each with its evidence; commits
 that only moved or renamed it are listed as leads and never counted (moving is not evidence).
 
-Columns (SUSPECT_COLUMNS): ``suspect, kind`` (``commit``, ``script``, ``author``, ``subject``),
+Columns (SUSPECT_COLUMNS): ``suspect, kind`` (``commit``, ``script``, ``file`` (a path that is not
+script-like, weighed the same way), ``author``, ``subject``),
 ``commits`` (how many are counted), ``paths_touched, paths_damaged, already_damaged, paths_healed``,
 ``root_causes`` (tuple of (sha, paths still damaged) of the touched paths, most first; flattened only
 in CSV and on the terminal), ``verdict`` (starts with ``cleared``, ``implicated`` or ``partly``),
@@ -20,7 +21,7 @@ from collections import Counter
 import pandas as pd
 
 from forensics.analyses.index import CulpritIndex, index_of
-from forensics.analyses.scripts import name_of, script_edits, scripts_named_in
+from forensics.analyses.scripts import is_script_path, name_of, script_edits, scripts_named_in
 from forensics.errors import BadOption, ForensicsError
 
 SUSPECT_COLUMNS = ["suspect", "kind", "commits", "paths_touched", "paths_damaged", "already_damaged", "paths_healed",
@@ -42,7 +43,7 @@ def _script_commits(result, index: CulpritIndex, name: str,
         return None
     names = set(hit["path"]) | set(hit["old_path"].dropna()) - {""}
     bases = {name_of(p) for p in names}
-    edits = script_edits(result)
+    edits = script_edits(result, names)
     counted: list[str] = []
     evidence: list[str] = []
     leads: list[str] = []
@@ -91,8 +92,8 @@ def _resolve(result, index: CulpritIndex, name: str,
             raise ForensicsError(f"suspect {name!r}: {len(found)} commits start with it; give more digits")
     script = _script_commits(result, index, name, culprits)
     if script is not None:
-        _, counted, evidence, leads = script
-        return "script", counted, evidence, leads
+        path, counted, evidence, leads = script
+        return ("script" if is_script_path(path) else "file"), counted, evidence, leads
     low = name.lower()
     by_author = commits[(commits["author"].str.lower() == low) | (commits["author_email"].str.lower() == low)]
     if len(by_author):

@@ -48,7 +48,10 @@ def test_one_call_gives_one_paths_chain_as_the_truth_has_it(scanned, incident):
         chain = rc.chain(path).df
         assert list(chain.columns) == ["event", "state_before", "state_after", "committed_at", "sha", "author",
                                        "subject", "path", "git_show"]
-        assert [[s, p, e] for s, p, e in zip(chain["sha"], chain["path"], chain["event"])] == truth["events"], path
+        # a chain shows masking as masking: `healed` and `marked` in one change is `masked` and `marked`
+        marked = {(s, p) for s, p, e in truth["events"] if e == "marked"}
+        shown = [[s, p, "masked" if e == "healed" and (s, p) in marked else e] for s, p, e in truth["events"]]
+        assert [[s, p, e] for s, p, e in zip(chain["sha"], chain["path"], chain["event"])] == shown, path
         assert all(cmd == f"git show --stat {sha}" for cmd, sha in zip(chain["git_show"], chain["sha"]))
         assert chain["subject"].notna().all()
 
