@@ -18,7 +18,8 @@ from forensics.analyses.culprits import culprit_commits
 from forensics.engine.states import DAMAGED_STATES, DAMAGING_EVENTS, HEALING_EVENTS
 
 INCIDENT_CULPRIT_COLUMNS = ["role", "kind", "sha", "committed_at", "author", "subject", "paths_touched",
-                            "paths_damaged", "already_damaged", "paths_healed", "paths_still_damaged", "last_sha"]
+                            "paths_damaged", "already_damaged", "paths_masked", "paths_healed", "paths_still_damaged",
+                            "last_sha"]
 CULPRIT_FILE_COLUMNS = ["path", "verdict", "events", "state_before", "state_after", "state_now", "sha",
                         "committed_at", "old_path", "old_blob", "new_blob"]
 VERDICTS = ("damaged", "masked", "already damaged", "healed", "touched")
@@ -36,7 +37,8 @@ def incident_culprits(result, incidents: pd.DataFrame, culprits: pd.DataFrame, i
     its root causes and maskers that are not culprits themselves. A commit of a wave is shown as its
     wave (once); a commit that is in no culprit row is a ``commit`` of its own. ``role`` is
     ``culprit``, ``root cause`` or ``masker``; the counts come from the culprits table (empty for
-    a lone commit). Columns: INCIDENT_CULPRIT_COLUMNS."""
+    a lone commit, and ``paths_masked`` where the culprits table does not count it). Columns:
+    INCIDENT_CULPRIT_COLUMNS."""
     row = incidents[incidents["incident"].astype(str) == str(incident).lstrip("#")]
     if not len(row):
         from forensics.errors import ForensicsError
@@ -63,7 +65,8 @@ def incident_culprits(result, incidents: pd.DataFrame, culprits: pd.DataFrame, i
                 rows.append({"role": role, "kind": "commit", "sha": sha, "committed_at": m["committed_at"],
                              "author": m["author"], "subject": m["subject"], "last_sha": sha})
     out = pd.DataFrame(rows, columns=INCIDENT_CULPRIT_COLUMNS)
-    for col in ("paths_touched", "paths_damaged", "already_damaged", "paths_healed", "paths_still_damaged"):
+    for col in ("paths_touched", "paths_damaged", "already_damaged", "paths_masked", "paths_healed",
+                "paths_still_damaged"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
     return out
 
