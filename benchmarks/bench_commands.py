@@ -198,7 +198,7 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--data", default=str(ROOT / "data" / "bench-realistic"))
     ap.add_argument("--realistic", help="an already built realistic preset directory (repo/ and truth.json)")
-    ap.add_argument("--bundle", default=str(next((p for p in (ROOT.parent / "shared", ROOT.parents[2] / "shared")
+    ap.add_argument("--bundle", default=str(next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared")
                                                   if (p / "real" / "generative-flex.bundle").exists()),
                                                  ROOT.parent / "shared") / "real" / "generative-flex.bundle"),
                     help="the real history's bundle (default ../shared/real/, or ../../shared/real/ from a worktree)")
