@@ -198,7 +198,11 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--data", default=str(ROOT / "data" / "bench-realistic"))
     ap.add_argument("--realistic", help="an already built realistic preset directory (repo/ and truth.json)")
-    ap.add_argument("--bundle", default=str(ROOT.parent / "shared" / "real" / "generative-flex.bundle"))
+    ap.add_argument("--bundle", default=str(next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared")
+                                                  if (p / "real" / "generative-flex.bundle").exists()),
+                                                 ROOT.parent / "shared") / "real" / "generative-flex.bundle"),
+                    help="the real history's bundle (default ../shared/real/, or ../../shared/real/ from a worktree)")
+    ap.add_argument("--no-realistic", action="store_true", help="only the real history")
     ap.add_argument("--bundle-rev", default="feature/mmmu-integration-and-optimizations")
     ap.add_argument("--before", help="a directory holding older code (git archive REV | tar -x -C DIR)")
     ap.add_argument("--before-label", default="before")
@@ -217,11 +221,21 @@ def main() -> None:
     results = {}
     data = Path(a.realistic or a.data)
     truth_file = data / "truth.json"
-    if not a.realistic and (not truth_file.exists() or json.loads(truth_file.read_text()).get("scale") != a.scale):
+    if a.no_realistic:
+        pass
+    elif not a.realistic and (not truth_file.exists() or json.loads(truth_file.read_text()).get("scale") != a.scale):
         print(f"building the realistic preset at scale {a.scale} in {data} ...", file=sys.stderr, flush=True)
         subprocess.run([PY, "-m", "forensics", "simulate", str(data), "--preset", "realistic", "--scale", str(a.scale)],
                        check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    truth = json.loads(truth_file.read_text())
+    if not a.no_realistic:
+        _bench_realistic(a, data, codes, meta, results)
+    _bench_real(a, codes, meta, results)
+
+
+def _bench_realistic(a, data: Path, codes: dict, meta: dict, results: dict) -> None:
+    import json
+
+    truth = json.loads((data / "truth.json").read_text())
     repo = str(data / "repo")
     label = f"realistic preset, scale {truth['scale']}"
     meta["describe"][label] = (f"`forensics simulate --preset realistic --scale {truth['scale']}`: "
@@ -231,6 +245,9 @@ def main() -> None:
     results[label] = bench_repo(label, repo, [], truth["fixer_script"]["wave"][0], codes, a.timeout,
                                 Path(a.cache_from) if a.cache_from else None)
     write_section(Path(a.out), results, meta)        # written as it goes: a long run keeps what it measured
+
+
+def _bench_real(a, codes: dict, meta: dict, results: dict) -> None:
     bundle = Path(a.bundle)
     if bundle.exists():
         tmp = Path(tempfile.mkdtemp(prefix="forensics-bench-real-"))

@@ -110,22 +110,22 @@ def mine_bulk(result, max_rate: float = MAX_BACKGROUND_RATE, min_files: int = 2,
               budget_seconds: float = DEFAULT_BUDGET_SECONDS, max_culprits: int = MAX_CULPRITS,
               max_files: int = MAX_FILES, wave_window: float = 30) -> BulkHunt:
     """Every bulk culprit's specific signatures, found with no culprit named (see the module
-    docstring). ``budget_seconds`` covers it all: culprits are mined in rank order until
-    ``max_culprits`` or half the budget is spent, then one background pass measures them all in
-    what is left."""
+    docstring). Culprits are mined in rank order until ``max_culprits`` are or ``budget_seconds``
+    is spent; then one background pass measures them all in what is left of the budget, and at
+    least half of it (so the whole takes at most 1.5 budgets)."""
     t0 = time.perf_counter()
     every = bulk_culprits(result, wave_window)
     when = result.commits.set_index("sha")["committed_at"]
     tables: list[tuple[str, list[str], pd.Timestamp, pd.DataFrame]] = []
     for label, shas in every[:max_culprits]:
-        if tables and time.perf_counter() - t0 > budget_seconds / 2:
+        if tables and time.perf_counter() - t0 > budget_seconds:
             break
         table = commit_signatures(result, shas, min_files=min_files, background=False, max_files=max_files)
         tables.append((label, shas, min(when[s] for s in shas), table))
     # only placeholder candidates are measured (see placeholder_markers): new code is specific too
     pending = [(since, [signature_pattern(r) for r in t.itertuples(index=False)
                         if r.kind == "replaced" and r.marker and r.sources >= 2]) for _, _, since, t in tables]
-    left = max(budget_seconds - (time.perf_counter() - t0), budget_seconds / 10)
+    left = max(budget_seconds - (time.perf_counter() - t0), budget_seconds / 2)
     backgrounds = measure(result, pending, left) if tables else []
     hunted = []
     for (label, shas, since, table), bg in zip(tables, backgrounds):

@@ -46,7 +46,7 @@ def _hunt_bulk(result, args: argparse.Namespace, rate: float) -> int:
         bg = mined.background
         print(f"mined {len(mined.hunted)} of {mined.culprits} bulk culprits (at most {args.max_culprits}, "
               f"{args.max_files} files each, most damaging first) in {mined.seconds:.1f} s; "
-              f"{len(live)} carry specific rewrites: "
+              f"{len(live)} carry placeholder rewrites" + (": " if live else "")
               + "; ".join(f"{h.label[:12]}: {', '.join(h.specific['signature'].head(3))}" for h in live[:5])
               + (f"; background: {bg.get('lines', 0)} healthy lines in {bg.get('versions', 0)} versions "
                  f"(a stratified sample of {bg.get('sample', 0)} of {bg.get('candidates', 0)})" if bg else "")
