@@ -25,7 +25,7 @@ MAX_MATRIX = 256           # combinations per job (a larger matrix is cut, and s
 # the counts in the note of the jobs kept.
 MAX_YAML_NODES = 100_000
 MAX_JOBS_PER_FILE = 1_024
-MAX_STEP_RUNS_PER_FILE = 50_000
+MAX_STEP_RUNS_PER_FILE = 20_000
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _CHANGE_EVENTS = ("push", "pull_request", "pull_request_target")
 
