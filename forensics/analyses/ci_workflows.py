@@ -25,8 +25,7 @@ MAX_MATRIX = 256           # combinations per job (a larger matrix is cut, and s
 # the counts in the note of the jobs kept.
 MAX_YAML_NODES = 100_000
 MAX_JOBS_PER_FILE = 1_024
-MAX_STEP_RUNS_PER_FILE = 50_000
-_EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+MAX_STEP_RUNS_PER_FILE = 20_000
 _CHANGE_EVENTS = ("push", "pull_request", "pull_request_target")
 
 
@@ -198,14 +197,26 @@ def _scalar(v) -> str:
 
 
 def _expand(text: str, matrix: dict[str, str]) -> str:
-    """``${{ matrix.x }}`` -> its literal value; any other expression -> ``$GH_EXPR`` (unresolved)."""
-    def sub(m: re.Match[str]) -> str:
-        expr = m.group(1)
-        mm = re.fullmatch(r"matrix\.([A-Za-z0-9_-]+)", expr)
-        if mm and mm.group(1) in matrix and "$" not in matrix[mm.group(1)]:
-            return matrix[mm.group(1)]
-        return "$GH_EXPR"
-    return _EXPR.sub(sub, text)
+    """``${{ matrix.x }}`` -> its literal value; any other expression -> ``$GH_EXPR`` (unresolved). An
+    expression is ``${{`` to the first ``}}`` on the same line; found with ``str.find``, line by line,
+    in one pass (the regex it replaced, ``\\s*(.*?)\\s*``, took minutes on ``${{`` and 5 KB of blanks)."""
+    if "${{" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        out, pos = [], 0
+        while (start := line.find("${{", pos)) >= 0:
+            end = line.find("}}", start + 3)
+            if end < 0:
+                break                        # no later ${{ on this line closes either
+            expr = line[start + 3:end].strip()
+            mm = re.fullmatch(r"matrix\.([A-Za-z0-9_-]+)", expr)
+            value = matrix.get(mm.group(1), "$") if mm else "$"
+            out.extend((line[pos:start], value if "$" not in value else "$GH_EXPR"))
+            pos = end + 2
+        out.append(line[pos:])
+        lines.append("".join(out))
+    return "\n".join(lines)
 
 
 def _is_true(value) -> bool:

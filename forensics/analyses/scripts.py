@@ -41,7 +41,8 @@ SCRIPT_NAME_PATTERNS = ("bulk_*", "fix_*", "*fixer*", "migrate_*", "restore_*", 
                         "*_fix", "mass_*", "batch_*", "auto_fix*", "autofix*")
 SCRIPT_DIRS = ("scripts", "script", "tools", "bin")
 SCRIPT_EXTENSIONS = (".py", ".sh")
-_SCRIPT_IN_MESSAGE = re.compile(r"[\w./\\-]+\.(?:py|sh)\b")
+# a name is tried from the start of a token only (the lookbehind): linear in a message of 100 KB of letters
+_SCRIPT_IN_MESSAGE = re.compile(r"(?<![\w./\\-])[\w./\\-]+\.(?:py|sh)\b")
 SCORES = {"source": 4, "message": 3, "same_commit": 2, "backup": 1, "lead": 0}
 _BARE_WORD = re.compile(r"[A-Za-z]+")
 SAMPLE_FILES = 12

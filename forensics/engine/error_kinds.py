@@ -235,12 +235,12 @@ def _port_statement(indent: str, rest: str) -> str | None:
 def _quick_port(text: str) -> str:
     """``text`` with the common Python 2 statements and tokens rewritten (time linear in its length)."""
     out = []
-    for line in text.splitlines(keepends=True):
-        content = line.rstrip("\r\n")
+    for line in text.split("\n"):       # lines as the tokenizer ends them (not str.splitlines' \f, \u2028...)
+        content = line.rstrip("\r")
         rest = content.lstrip(_BLANK)
         ported = _port_statement(content[: len(content) - len(rest)], rest) if rest[:1] in ("p", "e", "r") else None
         out.append(line if ported is None else ported + line[len(content):])
-    text = "".join(out)
+    text = "\n".join(out)
     for rx, to in _TOKEN_REWRITES:
         text = rx.sub(to, text)
     return text

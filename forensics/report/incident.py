@@ -102,7 +102,8 @@ class IncidentReport:
             items.append(f"<strong>Incidents:</strong> {still} still open of {len(self.incidents)} "
                          "(the others healed; incidents.csv has them all)")
         if h.get("repo_settings"):
-            items.append(f"<strong>Settings from the analysed repository:</strong> {esc(h['repo_settings'])}")
+            said = h["repo_settings"].split(": ", 1)[-1]      # the keys and values, where from, how to leave out
+            items.append(f"<strong>The analysed repository's own settings changed this result:</strong> {esc(said)}")
         kinds = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in h.get("error_kinds", {}).items())
         items.append(f"<strong>Compile errors now, by kind:</strong> {esc(kinds or 'none')}"
                      + (f"; {h['legacy_now']} of them legacy (code of another Python dialect, never compiled here: "

@@ -71,7 +71,18 @@ def hostile(incident, tmp_path_factory) -> tuple[Path, dict]:
     (clone / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
     (clone / ".github" / "workflows" / "bomb.yml").write_text(_workflow_bomb())
     (clone / "Makefile").write_text(_makefile_bomb())
-    commit(clone, "Add helpers")
+    (clone / "tests" / "unit").mkdir(parents=True, exist_ok=True)
+    (clone / "tests" / "unit" / "test_hostile_ids.py").write_text("def test_x():\n    pass\n")
+    (clone / ".github" / "workflows" / "exprs.yml").write_text(
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - run: pytest -k '${{{{{' ' * 20_000}'\n"                             # an expression never closed
+        f"      - run: pytest tests/unit/test_hostile_ids.py::test_x{'[a' * 20_000}\n")  # a node id of brackets
+    message = clone / "MESSAGE"
+    message.write_text("Add helpers " + "a" * 200_000 + "\n")               # a script name is looked for in it
+    git("-C", str(clone), "add", "-A")
+    git("-C", str(clone), "reset", "-q", "MESSAGE")
+    git("-C", str(clone), "-c", "user.name=Eve", "-c", "user.email=eve@example.invalid", "commit", "-q", "-F", str(message))
+    message.unlink()
     return clone, incident
 
 
@@ -132,6 +143,13 @@ def test_ci_aliases_times_matrices_and_makefile_expansion_are_bounded_and_said(h
     assert len({r["job"] for r in bomb}) <= 1_024
     make = [r for r in rows if r.get("job") == "make:unit"]
     assert make and all(len(json.dumps(r)) < 100_000 for r in make)
+    assert {r["file"] for r in rows} >= {".github/workflows/exprs.yml"}      # read, not hung
+
+
+def test_a_huge_commit_message_is_searched_for_script_names_in_linear_time(hostile):
+    clone, _ = hostile
+    proc = forensics("culprits", str(clone), "--no-cache", "-q", "--format", "json", "--bulk-threshold", "1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_a_fifo_in_the_configs_includes_is_refused_and_the_fleet_finishes(incident, tmp_path):

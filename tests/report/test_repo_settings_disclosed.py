@@ -98,7 +98,7 @@ def test_the_report_discloses_the_settings_as_text_and_can_leave_them_out(hiding
     assert "backup_patterns" in headline["repo_settings"] and headline["damaged_now"] == 0
     dom = dump_dom(out / "incident_report.html", tmp_path / "profile")
     assert not re.search(r"<img[^>]*evil\.invalid", dom, re.IGNORECASE)       # no live element, no request
-    assert "Settings from the analysed repository:" in dom
+    assert "The analysed repository's own settings changed this result:</strong> backup_patterns" in dom
     escaped = EVIL.replace("<", "&lt;").replace(">", "&gt;")
     assert any(escaped in code for code in re.findall(r"<code>(.*?)</code>", dom, re.DOTALL)), "span broken"
     out2 = tmp_path / "report2"
