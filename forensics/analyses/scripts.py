@@ -45,6 +45,7 @@ SCRIPT_EXTENSIONS = (".py", ".sh")
 _SCRIPT_IN_MESSAGE = re.compile(r"(?<![\w./\\-])[\w./\\-]+\.(?:py|sh)\b")
 SCORES = {"source": 4, "message": 3, "same_commit": 2, "backup": 1, "lead": 0}
 _BARE_WORD = re.compile(r"[A-Za-z]+")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 SAMPLE_FILES = 12
 BACKGROUND_SAMPLE = 400      # healthy versions read once, spread over the history
 BACKGROUND_RATE = 0.02       # a fragment in more of the healthy code before the culprit is not specific
@@ -96,6 +97,8 @@ def _distinctive(text: str) -> str:
         return ""
     if _BARE_WORD.fullmatch(text) and sum(ch.isupper() for ch in text[1:]) < 1:
         return ""          # one plain word ('problematic') is anybody's text, not the culprit's
+    if all(w in _COMMON for w in _IDENTIFIER.findall(text)):
+        return ""          # only Python's own words and punctuation ('main():', 'return None'): any file's
     return text
 
 

@@ -32,3 +32,23 @@ def test_the_summary_reads_as_plain_text_at_a_terminal_and_as_markdown_in_a_pipe
     assert "sed 's/\\# REMOVED" in markdown                        # the unmask's subject, inert Markdown
     assert "sed 's/# REMOVED" in plain and "\\#" not in plain and "**" not in plain
     assert len(plain.splitlines()) == len(markdown.splitlines())
+
+
+def test_every_cleared_script_of_the_truth_is_cleared_though_hollowed_stubs_share_its_def_main(realistic,
+                                                                                                tmp_path_factory):
+    # the hollowing squash writes `def main(): pass` stubs; the bulk import script also defines main():
+    # Python's own words are no script's signature, so the script is not linked to the hollowing
+    cache = str(tmp_path_factory.mktemp("cleared-cache"))
+    scripts = [c["script"] for c in realistic["cleared_suspects"] if c["script"]]
+    assert scripts
+    done = run_cli("suspect", realistic["repo"], *scripts, "--cache", cache, "--quiet", "--csv", "-")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [r["suspect"] for r in rows] == scripts
+    assert all(r["verdict"].startswith("cleared") and r["paths_damaged"] == "0" for r in rows), rows
+    culprits = run_cli("culprits", realistic["repo"], "--cache", cache, "--quiet", "--csv", "-")
+    linked = [r for r in csv.DictReader(io.StringIO(culprits.stdout))
+              if r["kind"] == "script" and r["subject"] in scripts and r["linked_to"] != ""]
+    damaging = {r["sha"] for r in csv.DictReader(io.StringIO(culprits.stdout)) if r["kind"] != "script"
+                and r["paths_damaged"] not in ("", "0")}
+    assert not [r for r in linked if r["linked_to"] in damaging], linked
