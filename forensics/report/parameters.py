@@ -114,7 +114,10 @@ def check_parameters(repo: str, rev: str = "HEAD", paths: Any = None, markers: A
     if not isinstance(output_dir, str) or not output_dir:
         raise ParameterError("output_dir", "must be a directory path")
     out = _locate(output_dir, must_exist=False, name="output_dir")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:        # /proc/x, a path under a file, no permission: bad input, one line
+        raise ParameterError("output_dir", f"{output_dir!r} cannot be made: {exc.strerror or exc}") from None
     cache_value: str | bool = False if cache in (False, "", None, "none") else str(
         _locate(str(cache), must_exist=False, name="cache"))
     from forensics.engine.tiers import load_tiers

@@ -132,3 +132,11 @@ def test_csv_output_and_unknown_command_line(repo, tmp_path):
     assert "Z," in out.read_text().splitlines()[1]
     proc = run_cli("scan", repo, "--jobs", "0", "--no-cache")
     assert _one_line_error(proc)
+
+
+def test_a_report_directory_that_cannot_be_made_is_one_line(repo, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("not a directory\n")
+    for out in (str(afile / "sub"), "/proc/forensics-report"):
+        line = _one_line_error(run_cli("report", repo, "--out", out, "--no-cache", "-q"))
+        assert "cannot be made" in line and out in line
