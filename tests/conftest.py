@@ -31,6 +31,9 @@ def _private_git_config() -> None:
 
 
 _private_git_config()
+# every kernel the tests start headless (papermill, nbclient) builds no widgets: nbclient can block for ever
+# on a cell that creates ipywidgets (jupyter/nbclient#312); the JupyterLab browser test clears it for Lab
+os.environ["FORENSICS_HEADLESS"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -248,7 +248,12 @@ class Investigation:
         """Linked dropdowns in JupyterLab: incident -> culprit -> file, each redrawing the next steps
         (culprits, files, chain, the damaging diff, last good beside current), and a button for the
         damaging commit as pydriller sees it. Without ``ipywidgets``, a hint to use the notebook's
-        parameters."""
+        parameters (and in a headless run, where nobody clicks: :func:`forensics.report.explore.headless`)."""
+        from forensics.report.explore import headless
+
+        if headless():
+            return HTMLBlock("<p><em>Headless run: the notebook's <code>incident</code>, <code>culprit</code> and "
+                             "<code>path</code> parameters chose what follows (JupyterLab shows dropdowns here).</em></p>")
         try:
             import ipywidgets as widgets
         except ImportError:

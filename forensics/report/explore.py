@@ -8,15 +8,41 @@ from typing import Any
 import pandas as pd
 
 
+PAPERMILL_CELL = "# Parameters\n"     # how papermill's injected cell begins (Python kernels)
+
+
+def headless() -> bool:
+    """True in a kernel that no person looks at: one that ran papermill's injected parameters cell, or
+    one started with ``FORENSICS_HEADLESS=1``. There, widgets are not built: nbclient can block for
+    ever on a cell that creates ipywidgets (jupyter/nbclient#312), and nobody would click them."""
+    import os
+
+    if os.environ.get("FORENSICS_HEADLESS") == "1":
+        return True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return True
+    ip = get_ipython()
+    if ip is None:
+        return True
+    return any(isinstance(src, str) and src.startswith(PAPERMILL_CELL) for src in ip.user_ns.get("In", ()))
+
+
 def explore(rc: Any, incidents: pd.DataFrame | None = None, depth: int = 2) -> Any:
-    """A text box and the figures it redraws (``ipywidgets``), or a one-line hint without it."""
+    """A text box and the figures it redraws (``ipywidgets``), or a one-line hint without it (and in a
+    headless run: :func:`headless`)."""
+    from IPython.display import HTML
+
+    hint = HTML("<p><em>In JupyterLab (with <code>ipywidgets</code>, part of the <code>report</code> extra) a text "
+                "box narrows the figures here; headless, set the <code>focus</code> parameter (a path, "
+                "<code>dir/</code> or <code>#N</code>).</em></p>")
+    if headless():
+        return hint
     try:
         import ipywidgets as widgets
     except ImportError:
-        from IPython.display import HTML
-
-        return HTML("<p><em>Install <code>ipywidgets</code> to narrow the figures interactively; "
-                    "or set the <code>focus</code> parameter (a path, <code>dir/</code> or <code>#N</code>).</em></p>")
+        return hint
     from IPython.display import display
 
     from forensics.errors import ForensicsError

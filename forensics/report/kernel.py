@@ -48,7 +48,8 @@ class QuietKernelManager(AsyncKernelManager):
 
     async def _async_start_kernel(self, **kw: Any) -> None:
         kw["cwd"] = self._private_cwd()
-        kw["env"] = {**(kw.get("env") or os.environ), "PYTHONSAFEPATH": "1"}
+        kw["env"] = {**(kw.get("env") or os.environ), "PYTHONSAFEPATH": "1",
+                     "FORENSICS_HEADLESS": "1"}   # nobody clicks a report's widgets (report.explore.headless)
         if "stderr" in kw:
             await super()._async_start_kernel(**kw)
             return

@@ -31,7 +31,7 @@ def jupyter_lab(root_dir: Path, timeout: float = 60) -> Iterator[str]:
     port = free_port()
     home = root_dir / ".home"
     home.mkdir(exist_ok=True)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+    env = {**{k: v for k, v in os.environ.items() if k != "FORENSICS_HEADLESS"}, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
            "IPYTHONDIR": str(home / "ipython"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "PYTHONPATH": str(ROOT)}
     news = home / "settings" / "@jupyterlab" / "apputils-extension"

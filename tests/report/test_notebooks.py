@@ -93,3 +93,17 @@ def _values(v):
     if isinstance(v, dict) and "bdata" in v:
         return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
     return np.asarray(v)
+
+
+def test_a_papermill_run_builds_no_widget_where_nbclient_could_block(demo, tmp_path, monkeypatch):
+    # without FORENSICS_HEADLESS, the injected parameters cell is what tells the kernel nobody is looking
+    monkeypatch.delenv("FORENSICS_HEADLESS", raising=False)
+    for notebook in ("01_root_cause_timeline.ipynb", "05_investigate.ipynb"):
+        out = tmp_path / notebook
+        pm.execute_notebook(str(ROOT / "notebooks" / notebook), str(out), cwd=str(tmp_path), progress_bar=False,
+                            kernel_name="python3", parameters={"repo": str(demo["repo"]), "cache": ""})
+        nb = nbformat.read(out, as_version=4)
+        kinds = {k for c in nb.cells if c.cell_type == "code" for o in c.outputs for k in o.get("data", {})}
+        assert "application/vnd.jupyter.widget-view+json" not in kinds, notebook
+        text = json.dumps([o for c in nb.cells for o in c.get("outputs", [])])
+        assert "Headless run" in text or "headless, set the" in text, notebook
