@@ -353,8 +353,12 @@ def cmd_guard(args: argparse.Namespace) -> int:
         hook = install_hook(args.repo)
         print(f"installed {hook}")
         return 0
+    from forensics.termtext import printable
+
     findings = guard(args.repo, files=args.files or None, rev_range=args.range, mass_threshold=args.mass_threshold,
-                     markers=args.marker, paths=args.paths, config=args.config, allow_backups=args.allow_backups)
+                     markers=args.marker, paths=args.paths, config=args.config, allow_backups=args.allow_backups,
+                     repo_config=not args.ignore_repo_config,
+                     on_note=lambda note: print(printable(f"forensics: note: {note}"), file=sys.stderr))
     for f in findings:
         print(f)
     if findings:
@@ -530,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paths", action="append", metavar="PATHSPEC")
     p.add_argument("--config", metavar="FILE.toml")
     p.add_argument("--allow-backups", action="store_true", help="accept backup copies (*.bak, *.backup_*) in the change")
+    p.add_argument("--ignore-repo-config", action="store_true",
+                   help="ignore the repository's own [tool.forensics] settings (a change can rewrite them)")
     p.add_argument("--install", action="store_true", help="install a plain git pre-commit hook (keeps any existing one)")
     p.set_defaults(func=cmd_guard)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from forensics.errors import ForensicsError
 from forensics.engine.git import Repository, display_path, index_snapshot, is_null_sha, parse_raw_diff
 from forensics.engine.health import HealthRules, VersionHealth, original_name
-from forensics.engine.settings import load_settings
+from forensics.engine.settings import load_settings, repo_settings_note
 from forensics.engine.rewrites import signature_rows
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbba4904"  # stands for "no HEAD yet" (never handed to git)
@@ -74,11 +75,18 @@ def _head(repo: Repository) -> str:
 
 def guard(repo_path: str = ".", files: list[str] | None = None, rev_range: str | None = None,
           mass_threshold: int = 50, markers: list[str] | None = None, paths: list[str] | None = None,
-          config: str | None = None, allow_backups: bool = False) -> list[Finding]:
-    """The findings for the chosen mode; empty when the change is clean."""
+          config: str | None = None, allow_backups: bool = False, repo_config: bool = True,
+          on_note: Callable[[str], None] | None = None) -> list[Finding]:
+    """The findings for the chosen mode; empty when the change is clean. ``repo_config=False`` leaves
+    out the repository's own ``[tool.forensics]`` (a change can rewrite it to pass itself);
+    ``on_note`` hears the line that discloses what that table changed, if anything."""
     repo = Repository.open(repo_path)
     head = _head(repo)
-    settings = load_settings(repo, head if head != EMPTY_TREE else None, config, markers=markers, paths=paths)
+    settings = load_settings(repo, head if head != EMPTY_TREE else None, config, repo_config=repo_config,
+                             markers=markers, paths=paths)
+    note = repo_settings_note(settings.repo_settings)
+    if note and on_note is not None:
+        on_note(note)
     rules: HealthRules = settings.rules
     spec = settings.pathspec
     new_bytes: dict[str, bytes] = {}

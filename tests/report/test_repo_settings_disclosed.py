@@ -106,3 +106,21 @@ def test_the_report_discloses_the_settings_as_text_and_can_leave_them_out(hiding
     assert proc.returncode == 0 and "forensics: note:" not in proc.stderr, proc.stderr
     headline = json.loads((out2 / "report.json").read_text())
     assert headline["damaged_now"] == incident["counts"]["damaged_at_head"] and headline["repo_settings"] == ""
+
+
+def test_a_change_that_rewrites_the_settings_cannot_pass_the_guard_unseen(tmp_path):
+    """In CI the guard reads the settings at HEAD, which the change itself may rewrite."""
+    repo = tmp_path / "repo"
+    git("init", "-q", str(repo))
+    (repo / "app.py").write_text("def f():\n    return 1\n")
+    git("-C", str(repo), "add", "-A")
+    git("-C", str(repo), "-c", "user.name=R", "-c", "user.email=r@example.invalid", "commit", "-q", "-m", "app")
+    (repo / "pyproject.toml").write_text('[tool.forensics]\npaths = ["docs/*.md"]\n')
+    git("-C", str(repo), "add", "-A")
+    git("-C", str(repo), "-c", "user.name=Eve", "-c", "user.email=e@example.invalid", "commit", "-q", "-m", "tooling")
+    (repo / "app.py").write_text("def f(:\n    return 1\n")
+    git("-C", str(repo), "add", "app.py")
+    proc = run_cli("guard", "--repo", str(repo))
+    assert proc.returncode == 0 and "forensics: note:" in proc.stderr and "docs/*.md" in proc.stderr, proc.stderr
+    proc = run_cli("guard", "--repo", str(repo), "--ignore-repo-config")
+    assert proc.returncode == 1 and "app.py" in proc.stdout and "forensics: note:" not in proc.stderr, proc.stderr
