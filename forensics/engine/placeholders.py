@@ -13,11 +13,9 @@ from __future__ import annotations
 import ast
 import bisect
 import hashlib
-import io
 import itertools
 import json
 import re
-import tokenize
 from dataclasses import dataclass, replace
 from typing import Iterable
 
@@ -102,38 +100,6 @@ def _inside_strings_lexical(text: str, split: "Lines", last: int) -> set[int]:
         first = bisect.bisect_right(split.starts, m.start()) - 1
         final = bisect.bisect_right(split.starts, max(m.start(), m.end() - 1)) - 1
         out.update(range(first + 2, final + 2))      # 1-based lines after the string's first
-    return out
-
-
-def _line_tokens(text: str, last: int) -> dict[int, list[str]] | None:
-    """Token texts by the line each token starts on, up to line ``last`` (a multi-line string belongs
-    to its first line, so the lines inside it carry nothing); None when the file cannot be tokenized."""
-    lines = text.splitlines(keepends=True)
-    out: dict[int, list[str]] = {}
-    depth, fstart = 0, (0, 0)
-    fs_start, fs_end = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.start[0] > last:
-                break
-            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
-                continue
-            if fs_start is not None and tok.type == fs_start:
-                depth += 1
-                if depth == 1:
-                    fstart = tok.start
-                continue
-            if depth:
-                if tok.type == fs_end:
-                    depth -= 1
-                    if depth == 0:
-                        (r0, c0), (r1, c1) = fstart, tok.end
-                        body = lines[r0 - 1][c0:c1] if r0 == r1 else lines[r0 - 1][c0:]
-                        out.setdefault(r0, []).append(body)
-                continue
-            out.setdefault(tok.start[0], []).append(tok.string)
-    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError):
-        return None
     return out
 
 
