@@ -80,7 +80,7 @@ TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "restore-list": ("path", "priority", "action", "confidence", "tests_recovered", "edits_since_damage", "source",
                      "state"),
     "incidents": ("incident", "first_at", "last_at", "paths_damaged", "paths_still_damaged", "headline"),
-    "hunt": ("path", "state", "signatures", "lines"),
+    "hunt": ("path", "state", "lines", "culprit", "signatures"),
 }
 # Cut first when a table is wider than the terminal (free text); commands and SHAs are never cut.
 _CUTTABLE = ("subject", "headline", "evidence", "reason", "text", "example_before", "example_after", "scripts",
