@@ -29,7 +29,8 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999"}
 EVENT_COLOURS = {"broke": OKABE_ITO["vermillion"], "marked": OKABE_ITO["orange"],
                  "added_damaged": OKABE_ITO["purple"], "deleted_damaged": OKABE_ITO["grey"],
-                 "healed": OKABE_ITO["blue"], "unmarked": OKABE_ITO["sky"], "masked": OKABE_ITO["yellow"]}
+                 "healed": OKABE_ITO["blue"], "unmarked": OKABE_ITO["sky"], "masked": OKABE_ITO["yellow"],
+                 "hollowed": "#7A2E00"}   # a darker vermillion: damage that compiles
 CONFIDENCE_COLOURS = {"high": OKABE_ITO["blue"], "medium": OKABE_ITO["sky"], "low": OKABE_ITO["orange"],
                       "none": OKABE_ITO["grey"]}
 SEQUENTIAL = "Cividis"  # colour-blind safe, monotone in lightness

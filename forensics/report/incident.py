@@ -92,7 +92,9 @@ class IncidentReport:
                          + f" (<code>git show --stat {esc(rc['sha'])}</code>)")
         c = h["culprits"]
         items.append("<strong>Culprits:</strong> " + ", ".join([
-            plural(c.get("bulk_commit", 0), "bulk commit"), plural(c.get("wave", 0), "wave"),
+            plural(c.get("bulk_commit", 0), "bulk commit")
+            + (f" ({h['bulk_commits_damaging']} of them damaging)" if "bulk_commits_damaging" in h else ""),
+            plural(c.get("wave", 0), "wave"),
             plural(c.get("breaker", 0), "other breaker"),
             plural(c.get("script", 0) - h.get("script_leads", 0), "script")
             + (f" (and {plural(h['script_leads'], 'lead')}: moved, not evidence)" if h.get("script_leads") else ""),
@@ -260,6 +262,8 @@ def headline(result, rc, plan: pd.DataFrame, blast) -> dict[str, Any]:
         "incidents": _story_json(rc.story),
         "root_causes": {r.root_cause: int(r.paths) for r in rc.root_causes.itertuples(index=False)},
         "culprits": {k: int(v) for k, v in rc.culprits["kind"].value_counts().sort_index().items()},
+        "bulk_commits_damaging": int(((rc.culprits["kind"] == "bulk_commit")
+                                      & (rc.culprits["paths_damaged"].fillna(0).astype(int) > 0)).sum()),
         "script_leads": int(((rc.culprits["kind"] == "script") & (rc.culprits.get("strength") == "lead")).sum()),
         "tests_lost": int(totals["tests_lost"].sum()),
         "restorable_high": int((plan["confidence"] == "high").sum()),

@@ -215,5 +215,10 @@ def test_the_report_header_counts_are_the_truths(realistic, rc, scanned):
     assert h["damaged_now"] == sum(s in DAMAGED_STATES for s in head.values()) == realistic["counts"]["damaged_at_head"]
     assert h["marked_now"] == sum("marked" in s for s in head.values())
     assert h["broken_now"] == sum(s in ("broken", "marked+broken") for s in head.values())
+    assert h["hollowed_now"] == sum(s == "hollowed" for s in head.values()) == len(realistic["hollowed_paths"])
+    bulk = {c["sha"] for c in realistic["commits"] if c["paths_changed"] >= 50}
+    damaging = {e["sha"] for e in realistic["events"] if e["event"] in ("broke", "marked", "added_damaged", "hollowed")}
+    assert h["culprits"]["bulk_commit"] == len(bulk) == realistic["bulk_commits"]
+    assert h["bulk_commits_damaging"] == len(bulk & damaging)
     assert h["tests_lost"] == sum(g["tests_lost"] for g in realistic["incident_groups"])
     assert len(h["incidents"]) == len(rc.story.records)
