@@ -354,7 +354,8 @@ def cmd_guard(args: argparse.Namespace) -> int:
         print(f"installed {hook}")
         return 0
     findings = guard(args.repo, files=args.files or None, rev_range=args.range, mass_threshold=args.mass_threshold,
-                     markers=args.marker, paths=args.paths, config=args.config, allow_backups=args.allow_backups)
+                     markers=args.marker, paths=args.paths, config=args.config, allow_backups=args.allow_backups,
+                     repo_config=not args.ignore_repo_config)
     for f in findings:
         print(f)
     if findings:
@@ -530,6 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paths", action="append", metavar="PATHSPEC")
     p.add_argument("--config", metavar="FILE.toml")
     p.add_argument("--allow-backups", action="store_true", help="accept backup copies (*.bak, *.backup_*) in the change")
+    p.add_argument("--ignore-repo-config", action="store_true",
+                   help="use no [tool.forensics] from the repository (by default HEAD's, or with --range the base's: "
+                        "never the checked commits')")
     p.add_argument("--install", action="store_true", help="install a plain git pre-commit hook (keeps any existing one)")
     p.set_defaults(func=cmd_guard)
 
