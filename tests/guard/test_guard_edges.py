@@ -103,7 +103,8 @@ def _range_repo(where: Path, base_table: str, pushed_table: str) -> tuple[Path, 
     for i in range(3, 6):
         (repo / "src" / f"m{i}.py").write_text("# REMOVED_SYNTAX_ERROR: x\n" + HEALTHY)
     (repo / "pyproject.toml").write_text(f"[tool.forensics]\n{pushed_table}\n")
-    git("-C", str(repo), "commit", "-qam", "pushed")
+    git("-C", str(repo), "add", "-A")
+    git("-C", str(repo), "commit", "-qm", "pushed")
     return repo, base
 
 
