@@ -338,7 +338,10 @@ def test_a_fifo_named_by_the_repository_hangs_no_command(tmp_path, trick):
     """Settings git would follow to a file are neutralised on every git call (exit 0, same answer);
     a FIFO git opens at start-up (info/attributes, any alternates file of the chain) is refused with
     exit 2 and one line. Never a hang: each command runs under a subprocess timeout."""
-    repo, (first, breaker, last) = _small(tmp_path)
+    repo, (first, breaker, _) = _small(tmp_path)
+    (repo / "b.py").write_text("y = 3\n")
+    (repo / "c.py").write_text("z = 4\n")
+    last = _commit(repo, b"one changed, one added: git's copy search reads the attributes\n", date="1700000900 +0000")
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "forensics", *args], capture_output=True, text=True,
