@@ -332,3 +332,35 @@ def test_simulate_works_at_scale_3(tmp_path):
     assert proc.returncode == 0, proc.stderr
     truth = json.loads((tmp_path / "s3" / "truth.json").read_text())
     assert truth["counts"]["commits"] > 200
+
+
+HUGE_MARKERS = "[tool.forensics]\nmarkers = [" + ",".join(['"^Z"'] * 200_000) + "]\n"
+NESTED = "[tool.forensics]\nx = " + "[" * 5000 + "]" * 5000 + "\n"
+
+
+@pytest.mark.parametrize("pyproject, said", [
+    (HUGE_MARKERS, "200000 entries (at most 64"),
+    ("[tool.forensics]\nmarkers = [" + ",".join(f'"^M{i}"' for i in range(65)) + "]\n", "65 entries (at most 64"),
+    ('[tool.forensics]\nmarkers = ["' + "x" * 2000 + '"]\n', "over 1024 bytes"),
+    ('[tool.forensics]\nmarkers = ["^Z"]\n' + "# " + "x" * (1 << 20) + "\n", "over 1 MiB"),
+    (NESTED, "nested too deeply"),
+    ("[tool\nforensics = 1\n", "cannot be read"),
+    ("[tool]\nforensics = 5\n", "must be a table"),
+])
+def test_a_bad_or_oversized_repository_table_is_a_warning_and_ignored(tmp_path, pyproject, said):
+    """What the repository's own table sets is bounded (entries, bytes per entry, the file's size) and
+    read safely: beyond the bounds, or broken, it is one warning and the defaults judge (the marked
+    file is still marked); never a stall or exit 3."""
+    repo = tmp_path / "r"
+    git("init", "-q", str(repo))
+    (repo / "a.py").write_text("x = 1\n")
+    (repo / "b.py").write_text("# REMOVED_SYNTAX_ERROR: y = (\ny = 2\n")
+    (repo / "pyproject.toml").write_text(pyproject)
+    _commit(repo, "a table of the repository's own")
+    proc = subprocess.run([sys.executable, "-m", "forensics", "census", str(repo), "--no-cache", "-q", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("forensics: warning:")]
+    assert len(warnings) == 1 and said in warnings[0], proc.stderr[-2000:]
+    counts = json.loads(proc.stdout)
+    assert counts["marked"] == 1 and counts["total"] == 2
