@@ -14,6 +14,7 @@ from forensics.analyses.culprits import MAIN_KINDS
 from forensics.analyses.incidents import Story, build_story, when
 from forensics.analyses.story_model import Actor
 from forensics.engine.declared_python import declared_python_line
+from forensics.engine.limits import MAX_VERSION_BYTES
 from forensics.engine.states import LEGACY
 
 MAX_LINES = 25
@@ -196,6 +197,10 @@ def _context(result, subj: pd.DataFrame) -> str:
     if legacy:
         parts.append(f"{_plural(legacy, 'legacy path')} (Python 2, or a newer Python than {interpreter}: never "
                      "compiled here) set apart, not damage (`--strict` counts them)")
+    too_large = int(m.get("too_large_now", 0) or 0)
+    if too_large:
+        parts.append(f"{_plural(too_large, 'path')} in scope too large to judge (over {MAX_VERSION_BYTES >> 20} MiB): "
+                     "neither healthy nor damaged, look at them by hand")
     unreadable = len(m.get("unreadable_objects", []))
     if m.get("partial_clone") and unreadable:
         parts.append(f"a partial clone: {_plural(unreadable, 'object')} it never fetched "

@@ -104,8 +104,10 @@ def _say_view_notes(manifest: dict, args: argparse.Namespace) -> None:
 
     if args.command == "scan":
         return
+    from forensics.termtext import printable
+
     for _, note in view_notes(manifest):
-        print(f"forensics: note: {note}", file=sys.stderr)
+        print(printable(f"forensics: note: {note}"), file=sys.stderr)
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:

@@ -90,6 +90,21 @@ def _refuse_special_alternates(path: str, objects: str) -> None:
         level = nxt
 
 
+def alternates_chain(objects: str) -> list[str]:
+    """Every object directory ``objects`` borrows from through ``info/alternates`` (and theirs, to
+    git's depth), in the order met; what a scan reads from them is part of the history it sees."""
+    seen: list[str] = []
+    level = _alternates(objects)
+    for _ in range(MAX_ALTERNATE_DEPTH):
+        nxt = []
+        for d in level:
+            if d not in seen and d != objects:
+                seen.append(d)
+                nxt.extend(_alternates(d))
+        level = nxt
+    return seen
+
+
 def _git_dirs(real: str) -> list[str]:
     """The directories git would take as ``real``'s git directory and common directory."""
     dot = os.path.join(real, ".git")

@@ -369,3 +369,33 @@ def test_a_fifo_named_by_the_repository_hangs_no_command(tmp_path, trick):
             assert proc.returncode == 2, proc.stdout + proc.stderr
             line, = proc.stderr.strip().splitlines()
             assert "is not a regular file" in line and ("attributes" in line or "alternates" in line)
+
+
+def test_a_version_padded_past_the_size_limit_is_said_too_large_not_missing(tmp_path):
+    """Padding a broken file past the per-version limit makes it unjudgeable, not healthy: every
+    command says how many paths in scope are too large to judge, apart from missing objects, and the
+    summary says it too."""
+    from forensics.engine.limits import MAX_VERSION_BYTES
+
+    repo, (first, breaker, last) = _small(tmp_path)
+    (repo / "a.py").write_bytes(b"def broken(:\n" + b"#" * MAX_VERSION_BYTES + b"\n")
+    _commit(repo, b"pad the broken file\n", date="1700000900 +0000")
+    proc = run_cli("census", str(repo), "--no-cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    line, = [x for x in proc.stderr.splitlines() if "too large" in x]
+    assert f"too large to judge (over {MAX_VERSION_BYTES >> 20} MiB)" in line and "1 path holds one in scope" in line
+    assert "missing, or bytes" not in proc.stderr
+    summary = run_cli("summary", str(repo), "--no-cache", "-q")
+    assert summary.returncode == 0 and "1 path in scope too large to judge" in summary.stdout, summary.stderr
+
+
+def test_objects_borrowed_through_alternates_are_said(tmp_path):
+    repo, _ = _small(tmp_path)
+    shared, plain = tmp_path / "shared", tmp_path / "plain"
+    git("clone", "-q", "--shared", str(repo), str(shared))
+    git("clone", "-q", str(repo), str(plain))
+    proc = run_cli("events", str(shared), "--no-cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    line, = [x for x in proc.stderr.splitlines() if "borrows objects" in x]
+    assert str(repo / ".git" / "objects") in line
+    assert "borrows objects" not in run_cli("events", str(plain), "--no-cache", "-q").stderr
