@@ -364,3 +364,33 @@ def test_a_bad_or_oversized_repository_table_is_a_warning_and_ignored(tmp_path, 
     assert len(warnings) == 1 and said in warnings[0], proc.stderr[-2000:]
     counts = json.loads(proc.stdout)
     assert counts["marked"] == 1 and counts["total"] == 2
+
+
+@pytest.fixture(scope="module")
+def excluding(tmp_path_factory) -> tuple[Path, str]:
+    """A repository whose own table narrows the scope with exclusion pathspecs (broken files in src/
+    and elsewhere), and a cache shared by the commands."""
+    repo = tmp_path_factory.mktemp("excluding") / "r"
+    git("init", "-q", str(repo))
+    for d in ("src", "lib"):
+        (repo / d).mkdir()
+        (repo / d / "ok.py").write_text("x = 1\n")
+        (repo / d / "bad.py").write_text("x = 1\n")
+    _commit(repo, "healthy")
+    for d in ("src", "lib"):
+        (repo / d / "bad.py").write_text("def broken(:\n")
+    (repo / "pyproject.toml").write_text('[tool.forensics]\npaths = [":(exclude)*.py", ":!src"]\n')
+    _commit(repo, "break two files; narrow the scope")
+    return repo, str(tmp_path_factory.mktemp("excluding-cache"))
+
+
+@pytest.mark.parametrize("command", ["census", "summary", "restore-list", "culprits", "incidents", "timeline",
+                                     "events", "blast-radius", "dependents", "hunt"])
+def test_exclusions_in_the_repository_settings_are_said_by_every_command(excluding, command):
+    repo, cache = excluding
+    proc = run_cli(command, str(repo), "--cache", cache, "-q")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    notes = [line for line in proc.stderr.splitlines() if "own settings changed this result" in line]
+    assert len(notes) == 1 and ":(exclude)*.py" in notes[0] and "--ignore-repo-config" in notes[0], proc.stderr
+    if command == "summary":   # the Markdown says it as well
+        assert "settings from the analysed repository itself" in proc.stdout and ":(exclude)*.py" in proc.stdout
