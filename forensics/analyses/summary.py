@@ -28,7 +28,16 @@ def md_text(value: object, limit: int = 70) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in str(value))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _MARKUP.sub(r"\\\1", text)
+    return _no_autolink(_MARKUP.sub(r"\\\1", text))
+
+
+# what GitHub-flavoured Markdown turns into a link without any markup: a scheme's "://", "www." and an
+# e-mail address's "@"; a backslash before the ':', the '.' or the '@' keeps them text
+_AUTOLINK = re.compile(r"(:)(?=//)|(?<![A-Za-z0-9])([Ww][Ww][Ww])(\.)|(@)")
+
+
+def _no_autolink(text: str) -> str:
+    return _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else ("\\@" if m.group(4) else m.group(2) + "\\."), text)
 
 
 def md_code(value: object, limit: int = 80) -> str:
@@ -226,7 +235,7 @@ def summary_markdown(result, culprits: pd.DataFrame | None = None, story: Story 
     return as_markdown(summarize(result, culprits, story=story, suspects=suspects))
 
 
-_ESCAPED = re.compile(r"\\([\\`*\[\]<>#|!~&_])")
+_ESCAPED = re.compile(r"\\([\\`*\[\]<>#|!~&_:.@])")
 
 
 def as_terminal_text(markdown: str) -> str:

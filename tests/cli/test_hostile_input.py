@@ -394,3 +394,25 @@ def test_exclusions_in_the_repository_settings_are_said_by_every_command(excludi
     assert len(notes) == 1 and ":(exclude)*.py" in notes[0] and "--ignore-repo-config" in notes[0], proc.stderr
     if command == "summary":   # the Markdown says it as well
         assert "settings from the analysed repository itself" in proc.stdout and ":(exclude)*.py" in proc.stdout
+
+
+def test_urls_in_commit_subjects_never_become_autolinks_in_the_summary(tmp_path):
+    """GFM links bare ``https://…``, ``www.…`` and e-mail addresses with no markup at all: in the
+    summary, repository text keeps each of them text (a backslash before the ':', '.' or '@')."""
+    import re
+
+    repo = tmp_path / "r"
+    git("init", "-q", str(repo))
+    for i in range(3):
+        (repo / f"m{i}.py").write_text("x = 1\n")
+    _commit(repo, "healthy")
+    for i in range(3):
+        (repo / f"m{i}.py").write_text("def broken(:\n")
+    subject = "cleanup, see https://evil.example/a and www.evil.example and ops@evil.example"
+    _commit(repo, subject, author="Mallory https://evil.example/me <m@evil.example>")
+    proc = run_cli("summary", str(repo), "--no-cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert "evil.example/a" in proc.stdout        # the subject is quoted ...
+    assert not re.search(r"(?<!\\)://", proc.stdout)  # ... but nothing in it links
+    assert not re.search(r"(?<![\\A-Za-z0-9])www\.", proc.stdout)
+    assert not re.search(r"(?<!\\)@evil", proc.stdout)
