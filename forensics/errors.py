@@ -85,3 +85,11 @@ class SpecialFile(ForensicsError):
     def __init__(self, repo: str, what: str, path: str,
                  reason: str = "is not a regular file (a FIFO or device would hang git)") -> None:
         super().__init__(f"refusing {repo}: {what} {path} {reason}; remove it from a copy of the repository")
+
+
+class UnsafeOutput(ForensicsError):
+    """A file or folder a command would write or append to is reached through a symlink, is not a
+    regular file or folder, or belongs to another user: nothing is written there."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"refused to write {target}: {reason} (a planted link could point anywhere)")

@@ -14,6 +14,7 @@ from forensics.analyses.culprits import MAIN_KINDS
 from forensics.analyses.incidents import Story, build_story, when
 from forensics.analyses.story_model import Actor
 from forensics.engine.declared_python import declared_python_line
+from forensics.engine.limits import MAX_VERSION_BYTES
 from forensics.engine.states import LEGACY
 
 MAX_LINES = 25
@@ -27,7 +28,16 @@ def md_text(value: object, limit: int = 70) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in str(value))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _MARKUP.sub(r"\\\1", text)
+    return _no_autolink(_MARKUP.sub(r"\\\1", text))
+
+
+# what GitHub-flavoured Markdown turns into a link without any markup: a scheme's "://", "www." and an
+# e-mail address's "@"; a backslash before the ':', the '.' or the '@' keeps them text
+_AUTOLINK = re.compile(r"(:)(?=//)|(?<![A-Za-z0-9])([Ww][Ww][Ww])(\.)|(@)")
+
+
+def _no_autolink(text: str) -> str:
+    return _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else ("\\@" if m.group(4) else m.group(2) + "\\."), text)
 
 
 def md_code(value: object, limit: int = 80) -> str:
@@ -196,6 +206,10 @@ def _context(result, subj: pd.DataFrame) -> str:
     if legacy:
         parts.append(f"{_plural(legacy, 'legacy path')} (Python 2, or a newer Python than {interpreter}: never "
                      "compiled here) set apart, not damage (`--strict` counts them)")
+    too_large = int(m.get("too_large_now", 0) or 0)
+    if too_large:
+        parts.append(f"{_plural(too_large, 'path')} in scope too large to judge (over {MAX_VERSION_BYTES >> 20} MiB): "
+                     "neither healthy nor damaged, look at them by hand")
     unreadable = len(m.get("unreadable_objects", []))
     if m.get("partial_clone") and unreadable:
         parts.append(f"a partial clone: {_plural(unreadable, 'object')} it never fetched "
@@ -221,7 +235,7 @@ def summary_markdown(result, culprits: pd.DataFrame | None = None, story: Story 
     return as_markdown(summarize(result, culprits, story=story, suspects=suspects))
 
 
-_ESCAPED = re.compile(r"\\([\\`*\[\]<>#|!~&_])")
+_ESCAPED = re.compile(r"\\([\\`*\[\]<>#|!~&_:.@])")
 
 
 def as_terminal_text(markdown: str) -> str:

@@ -104,8 +104,10 @@ def _say_view_notes(manifest: dict, args: argparse.Namespace) -> None:
 
     if args.command == "scan":
         return
+    from forensics.termtext import printable
+
     for _, note in view_notes(manifest):
-        print(f"forensics: note: {note}", file=sys.stderr)
+        print(printable(f"forensics: note: {note}"), file=sys.stderr)
 
 
 def _emit(df, args: argparse.Namespace, max_rows: int | None = None) -> None:
@@ -357,8 +359,7 @@ def cmd_guard(args: argparse.Namespace) -> int:
 
     findings = guard(args.repo, files=args.files or None, rev_range=args.range, mass_threshold=args.mass_threshold,
                      markers=args.marker, paths=args.paths, config=args.config, allow_backups=args.allow_backups,
-                     repo_config=not args.ignore_repo_config,
-                     on_note=lambda note: print(printable(f"forensics: note: {note}"), file=sys.stderr))
+                     repo_config=not args.ignore_repo_config)
     for f in findings:
         print(f)
     if findings:
@@ -535,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE.toml")
     p.add_argument("--allow-backups", action="store_true", help="accept backup copies (*.bak, *.backup_*) in the change")
     p.add_argument("--ignore-repo-config", action="store_true",
-                   help="ignore the repository's own [tool.forensics] settings (a change can rewrite them)")
+                   help="use no [tool.forensics] from the repository (by default HEAD's, or with --range the base's: "
+                        "never the checked commits')")
     p.add_argument("--install", action="store_true", help="install a plain git pre-commit hook (keeps any existing one)")
     p.set_defaults(func=cmd_guard)
 

@@ -39,6 +39,8 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     from forensics.fleet import fleet
     from forensics.report.tables import print_table
 
+    if args.task_timeout < 0:
+        raise ForensicsError("--task-timeout must be 0 (no bound) or more seconds")
     if args.workers is not None and args.workers < 1:
         raise ForensicsError("--workers must be at least 1")
     from pathlib import Path
@@ -56,7 +58,7 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     options = {"paths": args.paths, "markers": args.marker, "cache": False if args.no_cache else args.cache,
                "repo_config": not args.ignore_repo_config}
     res = fleet(args.repos, args.out, rev=args.rev, scheduler=args.scheduler, workers=args.workers,
-                scan_options=options, progress=not args.quiet)
+                scan_options=options, progress=not args.quiet, task_timeout=args.task_timeout)
     from forensics.termtext import printable
 
     for r in res.census.itertuples(index=False):
@@ -88,5 +90,8 @@ def register(sub) -> None:
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--ignore-repo-config", action="store_true",
                    help="ignore each analysed repository's own [tool.forensics] settings")
+    p.add_argument("--task-timeout", type=float, default=3600.0, metavar="SECONDS",
+                   help="one repository's time bound, from when a worker takes it; beyond it the row is an error "
+                        "'timed out' and the fleet goes on (default 3600; 0: no bound)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fleet)

@@ -1,8 +1,9 @@
 """The files git opens on its own when it opens a repository, checked before git does.
 
 git opens the repository's config and every file its ``include.path`` / ``includeIf.<cond>.path`` names
-(then their includes), ``HEAD``, ``commondir``, ``packed-refs``, ``shallow``, ``info/grafts`` and
-``objects/info/alternates`` with a plain ``open()``: a FIFO there blocks every command for ever, and a
+(then their includes), ``HEAD``, ``commondir``, ``packed-refs``, ``shallow``, ``info/grafts``,
+``info/attributes`` and ``objects/info/alternates`` (then every alternate's own ``info/alternates``, to
+git's depth of 5) with a plain ``open()``: a FIFO there blocks every command for ever, and a
 character device (``/dev/zero``) feeds it without end. Before the first git command on the evidence,
 :func:`refuse_special_files` stats (never opens) each of them and refuses the repository when one exists
 and is not a regular file (:class:`forensics.errors.SpecialFile`, exit 2). Include targets are listed
@@ -20,7 +21,8 @@ import tempfile
 from forensics.errors import SpecialFile
 
 _STARTUP_FILES = ("HEAD", "commondir", "packed-refs", "shallow", "info/grafts", "objects/info/alternates",
-                  "config.worktree")
+                  "config.worktree", "info/attributes")
+MAX_ALTERNATE_DEPTH = 5     # git's own: alternates of alternates beyond this are not followed
 MAX_INCLUDE_DEPTH = 10
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -49,6 +51,58 @@ def _includes(config: str, env: dict[str, str]) -> list[str]:
             value = os.path.join(os.path.expanduser("~"), value[2:])
         out.append(os.path.normpath(os.path.join(os.path.dirname(config), value)))
     return out
+
+
+def _alternates(objects: str) -> list[str]:
+    """The object directories ``objects/info/alternates`` names (absolute; relative ones are relative
+    to ``objects``), read only when it is a regular file of at most :data:`MAX_CONFIG_BYTES`."""
+    listing = os.path.join(objects, "info", "alternates")
+    if not os.path.isfile(listing) or _is_special(listing) or os.stat(listing).st_size > MAX_CONFIG_BYTES:
+        return []
+    with open(listing, "rb") as fh:
+        lines = fh.read().splitlines()
+    out = []
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith(b"#"):
+            continue
+        if line.startswith(b'"') and line.endswith(b'"') and len(line) > 1:
+            line = line[1:-1]   # git's quoted form; a path that needs escapes is left as written
+        out.append(os.path.normpath(os.path.join(objects, os.fsdecode(line))))
+    return out
+
+
+def _refuse_special_alternates(path: str, objects: str) -> None:
+    """Follow the alternates chain from ``objects`` to git's depth and refuse any ``info/alternates``
+    on the way that is not a regular file (git opens each of them at start-up)."""
+    seen: set[str] = set()
+    level = [objects]
+    for _ in range(MAX_ALTERNATE_DEPTH + 1):
+        nxt = []
+        for d in level:
+            if d in seen:
+                continue
+            seen.add(d)
+            listing = os.path.join(d, "info", "alternates")
+            if _is_special(listing):
+                raise SpecialFile(path, "an alternates file in the chain", listing)
+            nxt.extend(_alternates(d))
+        level = nxt
+
+
+def alternates_chain(objects: str) -> list[str]:
+    """Every object directory ``objects`` borrows from through ``info/alternates`` (and theirs, to
+    git's depth), in the order met; what a scan reads from them is part of the history it sees."""
+    seen: list[str] = []
+    level = _alternates(objects)
+    for _ in range(MAX_ALTERNATE_DEPTH):
+        nxt = []
+        for d in level:
+            if d not in seen and d != objects:
+                seen.append(d)
+                nxt.extend(_alternates(d))
+        level = nxt
+    return seen
 
 
 def _git_dirs(real: str) -> list[str]:
@@ -86,6 +140,7 @@ def refuse_special_files(path: str, env: dict[str, str]) -> None:
             if _is_special(os.path.join(d, name)):
                 raise SpecialFile(path, "the repository file", os.path.join(d, name))
         queue.append((os.path.join(d, "config"), 0, "the repository's config"))
+        _refuse_special_alternates(path, os.path.join(d, "objects"))
     while queue:
         config, depth, what = queue.pop()
         if config in seen or depth > MAX_INCLUDE_DEPTH:

@@ -57,6 +57,7 @@ def git_env(ceiling: str | None = None) -> dict[str, str]:
         # info/grafts rewrites parents and GIT_NO_REPLACE_OBJECTS does not cover it: a graft file that
         # can never exist (/dev/null is no directory), so git reads none and prints no deprecation hint
         "GIT_GRAFT_FILE": NO_GRAFTS,
+        "GIT_ATTR_NOSYSTEM": "1",            # no $(prefix)/etc/gitattributes
         "GIT_NO_LAZY_FETCH": "1",            # git >= 2.44: missing objects stay missing
         "GIT_ALLOW_PROTOCOL": _NO_PROTOCOL,  # overrides every protocol.*.allow in any config
         "GIT_PROTOCOL_FROM_USER": "0",
@@ -103,6 +104,12 @@ _SAFE_CONFIG = (
     "-c", "core.useReplaceRefs=false",
     "-c", f"diff.renameLimit={RENAME_LIMIT}",
     "-c", "i18n.commitEncoding=UTF-8",
+    # files the repository's config can name, which git opens with a plain open() (a FIFO there
+    # blocks every command): attributes and mailmap are read from none (README "Hostile repositories")
+    "-c", "core.attributesFile=/dev/null",
+    "-c", "mailmap.file=",
+    "-c", "mailmap.blob=",
+    "-c", "log.mailmap=false",
 )
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")

@@ -22,6 +22,7 @@ from forensics.engine.history import History, PathScope, read_history
 from forensics.engine.judge import VERSION_COLUMNS, JudgePool, default_jobs
 from forensics.engine.commentouts import apply_prefixes, mine_prefixes
 from forensics.engine.declared_python import read_declared_python
+from forensics.engine.error_kinds import TOO_LARGE_KIND
 from forensics.engine.hollowing import HollowedLineages, hollowed_lineages
 from forensics.engine.legacy import LegacyLineages, legacy_lineages
 from forensics.engine.progress import progress_bar
@@ -436,6 +437,9 @@ def _manifest(ctx: _Context, walk: _Walk, versions: pd.DataFrame, derived: _Deri
         "versions_judged": int(len(walk.fresh)),
         "versions_reused": int(len(walk.wanted) - len(walk.fresh)),
         "unreadable_objects": versions.loc[~versions["readable"].astype(bool), "blob"].tolist(),
+        # of those, the ones over the per-version size limit (read, but too large to judge: not missing)
+        "too_large_objects": versions.loc[versions["error_kind"] == TOO_LARGE_KIND, "blob"].tolist(),
+        "too_large_now": int((subjects["error_kind"] == TOO_LARGE_KIND).sum()),
         "events": int(len(derived.events)),
         "paths_in_scope": int(len(subjects)),
         "damaged_now": int(subjects["state"].isin(DAMAGED_STATES).sum()),

@@ -125,8 +125,16 @@ _TYPES = {"paths": list, "markers": list, "backup_patterns": list, "include_back
           "bulk_threshold": int, "strict": bool}
 
 
-def _checked(key: str, value: Any, source: str) -> Any:
-    """``value`` of ``key`` as the settings hold it; a wrong key or value raises :class:`BadConfig`."""
+# bounds on what the analysed repository's own table may set (beyond them: a warning, the key ignored)
+MAX_REPO_LIST_ITEMS = 64
+MAX_REPO_ITEM_BYTES = 1024
+MAX_REPO_PYPROJECT_BYTES = 1 << 20
+
+
+def _checked(key: str, value: Any, source: str, evidence: bool = False) -> Any:
+    """``value`` of ``key`` as the settings hold it; a wrong key or value raises :class:`BadConfig`.
+    ``evidence``: from the analysed repository, where a list holds at most :data:`MAX_REPO_LIST_ITEMS`
+    entries of at most :data:`MAX_REPO_ITEM_BYTES` bytes each."""
     want = _TYPES.get(key)
     if want is None:
         raise BadConfig(source, f"unknown key {key!r} (known: {', '.join(sorted(_TYPES))})")
@@ -135,6 +143,12 @@ def _checked(key: str, value: Any, source: str) -> Any:
     if want is list:
         if not value or not all(isinstance(v, str) for v in value):
             raise BadConfig(source, f"{key!r} must be a non-empty list of strings")
+        if evidence and len(value) > MAX_REPO_LIST_ITEMS:
+            raise BadConfig(source, f"{key!r} has {len(value)} entries (at most {MAX_REPO_LIST_ITEMS} are read "
+                                    "from a repository)")
+        if evidence and any(len(v.encode("utf-8", "surrogatepass")) > MAX_REPO_ITEM_BYTES for v in value):
+            raise BadConfig(source, f"{key!r} has an entry over {MAX_REPO_ITEM_BYTES} bytes (the most read "
+                                    "from a repository)")
         value = tuple(value)
     if key == "markers":
         HealthRules(markers=value)          # a bad or unboundable regex: BadPattern
@@ -151,7 +165,7 @@ def _apply(settings: Settings, table: dict[str, Any], source: str, evidence: boo
     changes: dict[str, Any] = {}
     for key, value in table.items():
         try:
-            changes[key] = _checked(key, value, source)
+            changes[key] = _checked(key, value, source, evidence)
         except ForensicsError as exc:
             if not evidence:
                 raise
@@ -212,6 +226,10 @@ def load_settings(repo: Repository | None, rev_sha: str | None, config: str | No
     if repo is not None and rev_sha is not None and repo_config:
         with repo.blob_reader() as reader:
             data = reader.read(f"{rev_sha}:pyproject.toml")
+        if data and len(data) > MAX_REPO_PYPROJECT_BYTES:
+            _warn(f"the analysed repository's pyproject.toml is {len(data)} bytes (over "
+                  f"{MAX_REPO_PYPROJECT_BYTES >> 20} MiB): its [tool.forensics] is not used")
+            data = b""
         if data:
             text = data.decode("utf-8", "replace")
             try:

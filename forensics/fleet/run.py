@@ -18,6 +18,9 @@ from typing import Any
 import pandas as pd
 
 from forensics.errors import ForensicsError
+from forensics.engine.faults import fault_block
+
+DEFAULT_TASK_TIMEOUT = 3600.0   # seconds one repository's task may run (``--task-timeout``; 0: no bound)
 
 FLEET_COLUMNS = ["repo", "rev", "rev_sha", "commits", "paths", "damaged", "marked", "broken", "tests_lost",
                  "top_root_cause", "error", "name", "repo_settings"]
@@ -52,6 +55,7 @@ def scan_one(repo: str, rev: str, out_dir: str, scan_options: dict[str, Any] | N
     from forensics.report.tables import write_csv, write_plan
 
     try:
+        fault_block("fleet.scan_one", repo)
         # jobs=1: a Dask worker is a daemon process and may not start a process pool of its own
         result = scan(repo, rev, jobs=1, progress=False, **(scan_options or {}))
         total = census(result).iloc[0]
@@ -105,6 +109,44 @@ def _names(repos: list[str]) -> list[str]:
     return out
 
 
+def _results(client: Any, futures: dict[Any, int], task_timeout: float | None):
+    """Yield ``(index, future, row)`` as tasks finish: ``row`` is the task's result, or None when it
+    failed or ran over ``task_timeout`` seconds (then it is cancelled and its worker restarted)."""
+    import time
+
+    from dask.distributed import wait
+
+    pending = set(futures)
+    started: dict[str, float] = {}
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=1.0 if task_timeout else None, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        for fut in done:
+            try:
+                yield futures[fut], fut, fut.result()
+            except Exception:  # noqa: BLE001 - a worker that died: that repository's row says so
+                yield futures[fut], fut, None
+        if not task_timeout:
+            continue
+        now = time.monotonic()
+        where: dict[str, str] = {}
+        for worker, keys in client.processing().items():
+            for key in keys:
+                started.setdefault(key, now)
+                where[key] = worker
+        for fut in [f for f in pending if f.key in started and now - started[f.key] > task_timeout]:
+            pending.discard(fut)
+            fut.cancel()
+            if fut.key in where:
+                try:   # the stuck task holds its worker's only thread
+                    client.restart_workers([where[fut.key]])
+                except Exception:  # noqa: BLE001 - a worker without a nanny cannot be restarted; the row stands
+                    pass
+            yield futures[fut], fut, None
+
+
 @dataclass
 class FleetResult:
     """``census``: one :data:`FLEET_COLUMNS` row per repository (in the order given); ``spans``: one row
@@ -129,11 +171,17 @@ class FleetResult:
 
 
 def fleet(repos: list[str], out_dir: str, rev: str = "HEAD", scheduler: str | None = None, workers: int | None = None,
-          scan_options: dict[str, Any] | None = None, progress: bool = True) -> FleetResult:
+          scan_options: dict[str, Any] | None = None, progress: bool = True,
+          task_timeout: float | None = DEFAULT_TASK_TIMEOUT) -> FleetResult:
     """Scan ``repos`` on Dask, one task each, and write ``out_dir/fleet_census.csv`` and
     ``out_dir/<name>/`` per repository. ``scheduler``: a running scheduler's address; default a
-    ``LocalCluster`` of ``workers`` processes (default: cores, at most the number of repositories)."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    ``LocalCluster`` of ``workers`` processes (default: cores, at most the number of repositories).
+
+    ``task_timeout``: seconds a repository's task may run, counted from when a worker takes it (the
+    local cluster hands each worker one task at a time); beyond it the repository's row is an error
+    ("timed out"), its worker is restarted, and the fleet goes on. None or 0: no bound."""
+    import dask
+    from dask.distributed import Client, LocalCluster
 
     from forensics.report.tables import write_csv
 
@@ -157,8 +205,10 @@ def fleet(repos: list[str], out_dir: str, rev: str = "HEAD", scheduler: str | No
                                  "`dask scheduler` and workers with `dask worker ADDRESS`") from None
         else:
             n = workers or max(1, min(os.cpu_count() or 1, len(repos)))
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+            # one task per worker at a time, so a task the scheduler says is processing is running
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       silence_logs=logging.ERROR)
             client = Client(cluster)
         with client:
             futures = {client.submit(scan_one, os.path.abspath(repo), rev, str((out / name).resolve()), scan_options,
@@ -168,12 +218,11 @@ def fleet(repos: list[str], out_dir: str, rev: str = "HEAD", scheduler: str | No
             from tqdm import tqdm
 
             bar = tqdm(total=len(repos), unit="repo", desc="fleet", disable=not (progress and sys.stderr.isatty()))
-            for fut in as_completed(futures):
-                i = futures[fut]
-                try:
-                    rows[i] = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died: that repository's row says so
-                    rows[i] = _row(repos[i], rev, error=f"worker failed: {type(exc).__name__}: {exc}", spans=[])
+            for i, fut, row in _results(client, futures, task_timeout):
+                rows[i] = row if row is not None else _row(
+                    repos[i], rev, error=f"worker failed: {type(fut.exception()).__name__}: {fut.exception()}", spans=[])
+                if row is None and fut.cancelled():
+                    rows[i] = _row(repos[i], rev, error=f"timed out after {task_timeout:g} s (--task-timeout)", spans=[])
                 for span in rows[i].get("spans", []):
                     span["name"] = names[i]
                 bar.update(1)

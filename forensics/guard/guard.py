@@ -7,15 +7,17 @@ commit range ``A..B`` (B against A, for CI).
 """
 from __future__ import annotations
 
+import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from forensics.errors import ForensicsError
+from forensics.termtext import printable
 from forensics.engine.git import Repository, display_path, index_snapshot, is_null_sha, parse_raw_diff
 from forensics.engine.health import HealthRules, VersionHealth, original_name
-from forensics.engine.settings import load_settings, repo_settings_note
+from forensics.engine.settings import load_settings
 from forensics.engine.rewrites import signature_rows
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbba4904"  # stands for "no HEAD yet" (never handed to git)
@@ -75,25 +77,30 @@ def _head(repo: Repository) -> str:
 
 def guard(repo_path: str = ".", files: list[str] | None = None, rev_range: str | None = None,
           mass_threshold: int = 50, markers: list[str] | None = None, paths: list[str] | None = None,
-          config: str | None = None, allow_backups: bool = False, repo_config: bool = True,
-          on_note: Callable[[str], None] | None = None) -> list[Finding]:
-    """The findings for the chosen mode; empty when the change is clean. ``repo_config=False`` leaves
-    out the repository's own ``[tool.forensics]`` (a change can rewrite it to pass itself);
-    ``on_note`` hears the line that discloses what that table changed, if anything."""
+          config: str | None = None, allow_backups: bool = False, repo_config: bool = True) -> list[Finding]:
+    """The findings for the chosen mode; empty when the change is clean.
+
+    The repository's own ``[tool.forensics]`` is never taken from the change being checked: staged
+    changes and FILES use HEAD's, ``--range A..B`` uses A's (the trusted side; a new branch, whose A
+    is all zeros, uses none), so pushed commits cannot switch the guard off. ``repo_config=False``
+    (``--ignore-repo-config``) uses none; what was applied is said on stderr (:func:`settings_line`)."""
     repo = Repository.open(repo_path)
     head = _head(repo)
-    settings = load_settings(repo, head if head != EMPTY_TREE else None, config, repo_config=repo_config,
-                             markers=markers, paths=paths)
-    note = repo_settings_note(settings.repo_settings)
-    if note and on_note is not None:
-        on_note(note)
-    rules: HealthRules = settings.rules
-    spec = settings.pathspec
-    new_bytes: dict[str, bytes] = {}
+    trusted: str | None = head if head != EMPTY_TREE else None
+    a = b = ""
     if rev_range:
         if ".." not in rev_range:
             raise ForensicsError(f"--range needs A..B, not {rev_range!r}")
         a, b = rev_range.split("..", 1)
+        trusted = repo.resolve(a) if a.strip("0") else None
+    settings = load_settings(repo, trusted, config, repo_config=repo_config, markers=markers, paths=paths)
+    note = settings_line(settings.repo_settings, rev_range is not None)
+    if note:
+        print(note, file=sys.stderr)
+    rules: HealthRules = settings.rules
+    spec = settings.pathspec
+    new_bytes: dict[str, bytes] = {}
+    if rev_range:
         b_sha = repo.resolve(b or "HEAD")
         if a.strip("0"):
             pairs = _pairs_from_diff(repo, ["diff", "--raw", "-z", "--no-abbrev", "-M", repo.resolve(a), b_sha, "--"])
@@ -165,6 +172,18 @@ def guard(repo_path: str = ".", files: list[str] | None = None, rev_range: str |
             findings.append(Finding("*", "mass_edit", f"{row['files']} files share one transformation: "
                                     f"{row['signature']} (e.g. {row['example_after'][:80]!r})"))
     return findings
+
+
+def settings_line(repo_settings: dict, ranged: bool) -> str:
+    """One stderr line naming the repository's own settings the guard applied (from HEAD, or from the
+    range's base), or "" when it applied none."""
+    applied = (repo_settings or {}).get("applied") or {}
+    if not applied:
+        return ""
+    items = "; ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in applied.items())
+    side = "the range's base" if ranged else "HEAD"
+    return printable(f"forensics: note: guard applied the repository's settings (from {repo_settings.get('source', 'pyproject.toml')}, "
+                     f"{side}; --ignore-repo-config leaves them out): {items}")
 
 
 def _describe(h: VersionHealth) -> str:

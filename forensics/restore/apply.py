@@ -43,6 +43,7 @@ from forensics.errors import BadPlan, ForensicsError, UnsafePlan
 from forensics.engine.faults import fault
 from forensics.engine.git import Repository, blob_id, display_path, path_bytes
 from forensics.restore.gitwrite import check_new_branch, commit_on_new_branch
+from forensics.restore.safe_write import check_dir, check_file, one_line, open_dir, open_file
 from forensics.engine.health import HealthRules, judge, unmask
 
 PLAN_REQUIRED = ("path", "source", "current_blob", "candidate_blob")
@@ -73,24 +74,60 @@ def read_plan(plan: str) -> pd.DataFrame:
     return df
 
 
-def _fsync_write(path: Path, data: bytes, exclusive: bool = False) -> None:
-    with open(path, "xb" if exclusive else "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+@dataclass(frozen=True)
+class _Place:
+    """Where a restore writes: ``base`` (trusted: the git folder, or the parent of a path the user
+    passed) and the components below it, each opened without following a symlink
+    (:mod:`forensics.restore.safe_write`)."""
+    base: str
+    parts: tuple[str, ...]
+
+    def below(self, *more: str) -> "_Place":
+        return _Place(self.base, self.parts + tuple(more))
+
+    def shown(self) -> str:
+        return os.path.join(self.base, *self.parts)
 
 
-def _append_log(log: Path, row: dict) -> None:
-    new = not log.exists()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
-        if new:
-            w.writeheader()
-        # a log for people: a path like "=cmd|..." stays text in a spreadsheet (raw with FORENSICS_RAW_CSV=1)
-        w.writerow(row if raw_csv_requested() else {k: neutralise_cell(v) for k, v in row.items()})
-        fh.flush()
-        os.fsync(fh.fileno())
+def _user_place(path: str) -> _Place:
+    """A path the user passed: its parent is theirs (created when missing), its last component is
+    opened without following a symlink."""
+    full = os.path.abspath(path)
+    parent = os.path.dirname(full)
+    os.makedirs(parent, exist_ok=True)
+    return _Place(parent, (os.path.basename(full),))
+
+
+def _save_copy(folder: _Place, rel: str, data: bytes) -> str:
+    """Write ``data`` to ``folder/rel`` (a new file; never overwriting, never through a symlink), fsynced."""
+    *dirs, name = rel.split("/")
+    where = folder.below(*dirs)
+    with open_dir(where.base, list(where.parts)) as dfd:
+        fd = open_file(dfd, name, os.path.join(where.shown(), name), append=False)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return os.path.join(folder.shown(), rel)
+
+
+def _append_log(log: _Place, row: dict) -> None:
+    """Append ``row`` to the log CSV (header first when the file is new), fsynced. Every cell is one
+    line (a path with a newline is quoted as git quotes it), and the file and its folders are opened
+    without following a symlink."""
+    *dirs, name = log.parts
+    with open_dir(log.base, dirs) as dfd:
+        fd = open_file(dfd, name, log.shown(), append=True)
+        new = os.fstat(fd).st_size == 0
+        with os.fdopen(fd, "a", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
+            if new:
+                w.writeheader()
+            row = {k: one_line(str(v)) for k, v in row.items()}
+            # a log for people: a path like "=cmd|..." stays text in a spreadsheet (raw with FORENSICS_RAW_CSV=1)
+            w.writerow(row if raw_csv_requested() else {k: neutralise_cell(v) for k, v in row.items()})
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def _shown(path: Path) -> str:
@@ -176,17 +213,18 @@ def check_plan(repo: Repository, df: pd.DataFrame, plan: str, tracked: dict[str,
         first_line[key] = line
 
 
-def _new_run_folder(root: Path) -> Path:
+def _new_run_folder(root: _Place) -> _Place:
     """A folder of its own for this run's saved copies: time, process id and random bits, created with
-    an exclusive mkdir, so two runs never share one (even in the same second)."""
-    root.mkdir(parents=True, exist_ok=True)
-    while True:
-        run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            (root / run_id).mkdir()
-            return root / run_id
-        except FileExistsError:
-            continue
+    an exclusive mkdir, so two runs never share one (even in the same second); ``root`` and its
+    folders are real folders of the user's (never a symlink)."""
+    with open_dir(root.base, list(root.parts)) as dfd:
+        while True:
+            run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{secrets.token_hex(4)}"
+            try:
+                os.mkdir(run_id, 0o755, dir_fd=dfd)
+                return root.below(run_id)
+            except FileExistsError:
+                continue
 
 
 def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False, branch: str | None = None,
@@ -207,9 +245,13 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
     head_tree = repo.tree(repo.resolve("HEAD")) if len(df) else []
     head = {display_path(p): b for _, b, p in head_tree}
     check_plan(repo, df, plan, {display_path(p): m for m, _, p in head_tree})
-    backups = Path(backup_dir) if backup_dir else Path(repo.git_dir) / "forensics" / "restore-backups"
-    saved_root: Path | None = None
-    log_path = Path(log) if log else Path(repo.git_dir) / "forensics" / "restore-log.csv"
+    git_dir = os.path.abspath(repo.git_dir)
+    backups = _user_place(backup_dir) if backup_dir else _Place(git_dir, ("forensics", "restore-backups"))
+    saved_root: _Place | None = None
+    log_path = _user_place(log) if log else _Place(git_dir, ("forensics", "restore-log.csv"))
+    if apply:  # refused before anything is written: a planted link, a FIFO, another user's file
+        check_file(log_path.base, list(log_path.parts[:-1]), log_path.parts[-1])
+        check_dir(backups.base, list(backups.parts))
     wanted = []
     for row in df.itertuples(index=False):
         if row.source in ("git", "backup") and row.candidate_blob:
@@ -282,10 +324,7 @@ def restore(repo_path: str, plan: str, apply: bool = False, force: bool = False,
                 raise OSError(recheck)
             if current is not None:
                 saved_root = saved_root or _new_run_folder(backups)
-                copy = saved_root / os.fsdecode(path_bytes(path))
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                _fsync_write(copy, current, exclusive=True)
-                saved = _shown(copy)
+                saved = _shown(Path(_save_copy(saved_root, os.fsdecode(path_bytes(path)), current)))
             _append_log(log_path, _log_row(path, "restoring", source, current_id, want, saved, ""))
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".forensics-tmp")

@@ -24,6 +24,20 @@ TRUTH_SCHEMA = 3   # 2: the demo's `ci` section; 3: damage that compiles (realis
 PRESETS: tuple[str, ...] = ("demo", "realistic", "legacy")
 
 
+def _check_out_dir(out: Path) -> None:
+    """``out`` must be a directory or a path that can become one: a file there, or on the way to it,
+    is exit 2 with one line (never a NotADirectoryError)."""
+    here = out.absolute()
+    for p in [here, *here.parents]:
+        if p.is_symlink() and not p.exists():
+            raise ForensicsError(f"cannot build in {out}: {p} is a dangling symlink")
+        if p.exists():
+            if not p.is_dir():
+                what = "is a file" if p == here else f"is inside {p}, which is not a directory"
+                raise ForensicsError(f"cannot build in {out}: it {what}; choose a directory")
+            return
+
+
 def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = False,
              preset: str = "demo") -> dict[str, Any]:
     """Build ``out_dir/repo`` and ``out_dir/truth.json``; reuse them when preset, seed and scale match.
@@ -35,6 +49,7 @@ def simulate(out_dir: str | Path, seed: int = 7, scale: int = 1, force: bool = F
     if preset not in PRESETS:
         raise ForensicsError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
     out = Path(out_dir)
+    _check_out_dir(out)
     repo, truth_file = out / "repo", out / "truth.json"
     if truth_file.exists() and repo.exists() and not force:
         truth = json.loads(truth_file.read_text())

@@ -332,3 +332,87 @@ def test_simulate_works_at_scale_3(tmp_path):
     assert proc.returncode == 0, proc.stderr
     truth = json.loads((tmp_path / "s3" / "truth.json").read_text())
     assert truth["counts"]["commits"] > 200
+
+
+HUGE_MARKERS = "[tool.forensics]\nmarkers = [" + ",".join(['"^Z"'] * 200_000) + "]\n"
+NESTED = "[tool.forensics]\nx = " + "[" * 5000 + "]" * 5000 + "\n"
+
+
+@pytest.mark.parametrize("pyproject, said", [
+    (HUGE_MARKERS, "200000 entries (at most 64"),
+    ("[tool.forensics]\nmarkers = [" + ",".join(f'"^M{i}"' for i in range(65)) + "]\n", "65 entries (at most 64"),
+    ('[tool.forensics]\nmarkers = ["' + "x" * 2000 + '"]\n', "over 1024 bytes"),
+    ('[tool.forensics]\nmarkers = ["^Z"]\n' + "# " + "x" * (1 << 20) + "\n", "over 1 MiB"),
+    (NESTED, "nested too deeply"),
+    ("[tool\nforensics = 1\n", "cannot be read"),
+    ("[tool]\nforensics = 5\n", "must be a table"),
+])
+def test_a_bad_or_oversized_repository_table_is_a_warning_and_ignored(tmp_path, pyproject, said):
+    """What the repository's own table sets is bounded (entries, bytes per entry, the file's size) and
+    read safely: beyond the bounds, or broken, it is one warning and the defaults judge (the marked
+    file is still marked); never a stall or exit 3."""
+    repo = tmp_path / "r"
+    git("init", "-q", str(repo))
+    (repo / "a.py").write_text("x = 1\n")
+    (repo / "b.py").write_text("# REMOVED_SYNTAX_ERROR: y = (\ny = 2\n")
+    (repo / "pyproject.toml").write_text(pyproject)
+    _commit(repo, "a table of the repository's own")
+    proc = subprocess.run([sys.executable, "-m", "forensics", "census", str(repo), "--no-cache", "-q", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("forensics: warning:")]
+    assert len(warnings) == 1 and said in warnings[0], proc.stderr[-2000:]
+    counts = json.loads(proc.stdout)
+    assert counts["marked"] == 1 and counts["total"] == 2
+
+
+@pytest.fixture(scope="module")
+def excluding(tmp_path_factory) -> tuple[Path, str]:
+    """A repository whose own table narrows the scope with exclusion pathspecs (broken files in src/
+    and elsewhere), and a cache shared by the commands."""
+    repo = tmp_path_factory.mktemp("excluding") / "r"
+    git("init", "-q", str(repo))
+    for d in ("src", "lib"):
+        (repo / d).mkdir()
+        (repo / d / "ok.py").write_text("x = 1\n")
+        (repo / d / "bad.py").write_text("x = 1\n")
+    _commit(repo, "healthy")
+    for d in ("src", "lib"):
+        (repo / d / "bad.py").write_text("def broken(:\n")
+    (repo / "pyproject.toml").write_text('[tool.forensics]\npaths = [":(exclude)*.py", ":!src"]\n')
+    _commit(repo, "break two files; narrow the scope")
+    return repo, str(tmp_path_factory.mktemp("excluding-cache"))
+
+
+@pytest.mark.parametrize("command", ["census", "summary", "restore-list", "culprits", "incidents", "timeline",
+                                     "events", "blast-radius", "dependents", "hunt"])
+def test_exclusions_in_the_repository_settings_are_said_by_every_command(excluding, command):
+    repo, cache = excluding
+    proc = run_cli(command, str(repo), "--cache", cache, "-q")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    notes = [line for line in proc.stderr.splitlines() if "own settings changed this result" in line]
+    assert len(notes) == 1 and ":(exclude)*.py" in notes[0] and "--ignore-repo-config" in notes[0], proc.stderr
+    if command == "summary":   # the Markdown says it as well
+        assert "settings from the analysed repository itself" in proc.stdout and ":(exclude)*.py" in proc.stdout
+
+
+def test_urls_in_commit_subjects_never_become_autolinks_in_the_summary(tmp_path):
+    """GFM links bare ``https://…``, ``www.…`` and e-mail addresses with no markup at all: in the
+    summary, repository text keeps each of them text (a backslash before the ':', '.' or '@')."""
+    import re
+
+    repo = tmp_path / "r"
+    git("init", "-q", str(repo))
+    for i in range(3):
+        (repo / f"m{i}.py").write_text("x = 1\n")
+    _commit(repo, "healthy")
+    for i in range(3):
+        (repo / f"m{i}.py").write_text("def broken(:\n")
+    subject = "cleanup, see https://evil.example/a and www.evil.example and ops@evil.example"
+    _commit(repo, subject, author="Mallory https://evil.example/me <m@evil.example>")
+    proc = run_cli("summary", str(repo), "--no-cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert "evil.example/a" in proc.stdout        # the subject is quoted ...
+    assert not re.search(r"(?<!\\)://", proc.stdout)  # ... but nothing in it links
+    assert not re.search(r"(?<![\\A-Za-z0-9])www\.", proc.stdout)
+    assert not re.search(r"(?<!\\)@evil", proc.stdout)

@@ -315,3 +315,87 @@ def test_fifos_planted_as_a_loose_object_or_a_shared_index_block_nothing(tmp_pat
         proc = subprocess.run([sys.executable, "-m", "forensics", *args], cwd=repo, capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode in (0, 1), proc.stderr
+
+
+def _plant(repo: Path, trick: str, fifo: Path) -> None:
+    """One of the four ways to make git open a FIFO the repository's owner planted."""
+    if trick == "attributesFile":
+        git("-C", str(repo), "config", "core.attributesFile", str(fifo))
+    elif trick == "mailmap":
+        git("-C", str(repo), "config", "mailmap.file", str(fifo))
+    elif trick == "info/attributes":
+        (repo / ".git" / "info").mkdir(exist_ok=True)
+        (repo / ".git" / "info" / "attributes").symlink_to(fifo)
+    else:  # an alternates chain: the second link's own alternates file is a symlink to the FIFO
+        other = repo.parent / "other.git"
+        git("init", "-q", "--bare", str(other))
+        (repo / ".git" / "objects" / "info" / "alternates").write_text(f"{other / 'objects'}\n")
+        (other / "objects" / "info" / "alternates").symlink_to(fifo)
+
+
+@pytest.mark.parametrize("trick", ["attributesFile", "mailmap", "info/attributes", "alternates chain"])
+def test_a_fifo_named_by_the_repository_hangs_no_command(tmp_path, trick):
+    """Settings git would follow to a file are neutralised on every git call (exit 0, same answer);
+    a FIFO git opens at start-up (info/attributes, any alternates file of the chain) is refused with
+    exit 2 and one line. Never a hang: each command runs under a subprocess timeout."""
+    repo, (first, breaker, _) = _small(tmp_path)
+    (repo / "b.py").write_text("y = 3\n")
+    (repo / "c.py").write_text("z = 4\n")
+    last = _commit(repo, b"one changed, one added: git's copy search reads the attributes\n", date="1700000900 +0000")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "forensics", *args], capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+
+    clean = run("census", str(repo), "--no-cache", "-q")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    _plant(repo, trick, fifo)
+    for args in (["census", str(repo), "--no-cache", "-q"], ["events", str(repo), "--no-cache", "-q"],
+                 ["guard", "--repo", str(repo), "--range", f"{first}..{last}"]):
+        try:
+            proc = run(*args)
+        finally:  # a git left blocked on the FIFO (a failure) gets end of file and exits
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+        assert "Traceback" not in proc.stderr
+        if trick in ("attributesFile", "mailmap"):
+            assert proc.returncode in (0, 1), proc.stderr
+            if args[0] == "census":
+                assert proc.stdout == clean.stdout
+        else:
+            assert proc.returncode == 2, proc.stdout + proc.stderr
+            line, = proc.stderr.strip().splitlines()
+            assert "is not a regular file" in line and ("attributes" in line or "alternates" in line)
+
+
+def test_a_version_padded_past_the_size_limit_is_said_too_large_not_missing(tmp_path):
+    """Padding a broken file past the per-version limit makes it unjudgeable, not healthy: every
+    command says how many paths in scope are too large to judge, apart from missing objects, and the
+    summary says it too."""
+    from forensics.engine.limits import MAX_VERSION_BYTES
+
+    repo, (first, breaker, last) = _small(tmp_path)
+    (repo / "a.py").write_bytes(b"def broken(:\n" + b"#" * MAX_VERSION_BYTES + b"\n")
+    _commit(repo, b"pad the broken file\n", date="1700000900 +0000")
+    proc = run_cli("census", str(repo), "--no-cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    line, = [x for x in proc.stderr.splitlines() if "too large" in x]
+    assert f"too large to judge (over {MAX_VERSION_BYTES >> 20} MiB)" in line and "1 path holds one in scope" in line
+    assert "missing, or bytes" not in proc.stderr
+    summary = run_cli("summary", str(repo), "--no-cache", "-q")
+    assert summary.returncode == 0 and "1 path in scope too large to judge" in summary.stdout, summary.stderr
+
+
+def test_objects_borrowed_through_alternates_are_said(tmp_path):
+    repo, _ = _small(tmp_path)
+    shared, plain = tmp_path / "shared", tmp_path / "plain"
+    git("clone", "-q", "--shared", str(repo), str(shared))
+    git("clone", "-q", str(repo), str(plain))
+    proc = run_cli("events", str(shared), "--no-cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    line, = [x for x in proc.stderr.splitlines() if "borrows objects" in x]
+    assert str(repo / ".git" / "objects") in line
+    assert "borrows objects" not in run_cli("events", str(plain), "--no-cache", "-q").stderr

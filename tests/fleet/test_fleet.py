@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import load_truth, run_cli
+import pandas as pd
+
+from conftest import git, load_truth, run_cli
 from forensics.simulate import simulate
 
 SEEDS = (7, 8, 9)
@@ -133,3 +135,33 @@ def test_no_scheduler_at_the_address_is_one_line_and_exit_2(incidents, tmp_path)
                    "--out", str(tmp_path / "o"), "--no-cache", "-q")
     assert proc.returncode == 2
     assert "no Dask scheduler answers" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_one_repository_that_hangs_is_a_timed_out_row_and_the_fleet_finishes(tmp_path):
+    """A task stuck on one repository (here: blocked opening a FIFO, through the test hook) is an error
+    row after ``--task-timeout``; the other repository's row is complete."""
+    repos = []
+    for name in ("fine", "stuck"):
+        repo = tmp_path / name
+        git("init", "-q", str(repo))
+        (repo / "a.py").write_text("x = 1\n")
+        git("-C", str(repo), "add", "-A")
+        git("-C", str(repo), "-c", "user.name=A", "-c", "user.email=a@example.com", "commit", "-qm", "one")
+        repos.append(str(repo))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    env = {"FORENSICS_FAULT_BLOCK": f"fleet.scan_one:stuck:{fifo}"}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "forensics", "fleet", *repos, "--out", str(out), "--no-cache",
+                               "--workers", "2", "--task-timeout", "10", "-q"], capture_output=True, text=True,
+                              timeout=300, env={**os.environ, **env})
+    finally:   # release a worker still blocked on the FIFO
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    assert proc.returncode == 0, proc.stderr   # 2 only when every repository failed
+    rows = pd.read_csv(out / "fleet_census.csv", dtype=str, keep_default_na=False).set_index("name")
+    assert "timed out after 10 s" in rows.loc["stuck", "error"]
+    assert rows.loc["fine", "error"] == "" and rows.loc["fine", "paths"] == "1"

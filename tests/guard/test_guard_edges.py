@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import git, run_cli
 
 VENV_BIN = Path(sys.executable).parent
@@ -83,3 +85,46 @@ def test_manifest_create_refuses_a_file_outside_the_repository(repo, tmp_path):
         assert proc.returncode == 0, proc.stderr
     proc = run_cli("manifest", "verify", str(clone), "--file", "manifest2.json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _range_repo(where: Path, base_table: str, pushed_table: str) -> tuple[Path, str]:
+    """A base commit (healthy files, ``base_table`` as its pyproject's [tool.forensics]) and one pushed
+    commit that breaks three files, marks three more and sets ``pushed_table``."""
+    repo = _new_repo(where)
+    for i in range(6):
+        (repo / "src" / f"m{i}.py").write_text(HEALTHY)
+    if base_table:
+        (repo / "pyproject.toml").write_text(f"[tool.forensics]\n{base_table}\n")
+    git("-C", str(repo), "add", "-A")
+    git("-C", str(repo), "commit", "-qm", "base")
+    base = git("-C", str(repo), "rev-parse", "HEAD").strip()
+    for i in range(3):
+        (repo / "src" / f"m{i}.py").write_text("def answer(:\n    return 42\n")
+    for i in range(3, 6):
+        (repo / "src" / f"m{i}.py").write_text("# REMOVED_SYNTAX_ERROR: x\n" + HEALTHY)
+    (repo / "pyproject.toml").write_text(f"[tool.forensics]\n{pushed_table}\n")
+    git("-C", str(repo), "add", "-A")
+    git("-C", str(repo), "commit", "-qm", "pushed")
+    return repo, base
+
+
+@pytest.mark.parametrize("table", ['paths = ["nothing/*.zz"]', 'markers = ["^ZZZ"]'])
+def test_the_pushed_commits_cannot_switch_the_range_guard_off(tmp_path, table):
+    repo, base = _range_repo(tmp_path / "r", "", table)
+    proc = run_cli("guard", "--repo", str(repo), "--range", f"{base}..HEAD", "--mass-threshold", "0")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    flagged = {line.split(":")[0] for line in proc.stdout.splitlines()}
+    assert {f"src/m{i}.py" for i in range(6 if "markers" in table else 3)} <= flagged, proc.stdout
+    assert "applied the repository's settings" not in proc.stderr  # the base has none
+
+
+def test_the_range_guard_takes_the_base_settings_says_so_and_can_ignore_them(tmp_path):
+    repo, base = _range_repo(tmp_path / "r", 'paths = ["nothing/*.zz"]', 'paths = ["src/*.py"]')
+    proc = run_cli("guard", "--repo", str(repo), "--range", f"{base}..HEAD", "--mass-threshold", "0")
+    assert proc.returncode == 0, proc.stdout + proc.stderr   # the base (trusted side) says: judge nothing
+    line, = [x for x in proc.stderr.splitlines() if "applied the repository's settings" in x]
+    assert base[:12] in line and "nothing/*.zz" in line and "--ignore-repo-config" in line
+    proc = run_cli("guard", "--repo", str(repo), "--range", f"{base}..HEAD", "--mass-threshold", "0",
+                   "--ignore-repo-config")
+    assert proc.returncode == 1 and "src/m0.py" in proc.stdout, proc.stdout + proc.stderr
+    assert "applied the repository's settings" not in proc.stderr

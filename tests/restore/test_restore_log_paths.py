@@ -58,3 +58,62 @@ def test_each_outcome_is_one_line_with_invisible_characters_shown(damaged_clone)
     assert len(lines) == len(NAMES)
     assert any("two\\x0alines.py" in line for line in lines)
     assert "\u202e" not in proc.stdout and any("\\u202e" in line for line in lines)
+
+
+def test_the_log_has_no_raw_newline_a_path_with_one_is_quoted_as_git_quotes_it(damaged_clone):
+    clone, plan = damaged_clone
+    proc = run_cli("restore", str(clone), "--plan", str(plan), "--apply")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    raw = (clone / ".git" / "forensics" / "restore-log.csv").read_bytes()
+    assert b"two\nlines" not in raw
+    lines = raw.split(b"\r\n")
+    header = lines[0].decode().split(",")
+    assert all(line.count(b",") >= len(header) - 1 for line in lines if line)  # each row on one line
+    with open(clone / ".git" / "forensics" / "restore-log.csv", newline="", encoding="utf-8") as fh:
+        paths = {r["path"] for r in csv.DictReader(fh)}
+    assert '"two\\nlines.py"' in paths
+
+
+def _tree_of(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("planted", ["log", "backups", "forensics"])
+def test_a_restore_never_writes_through_a_link_planted_in_the_git_folder(damaged_clone, tmp_path, planted):
+    """``.git/forensics/restore-log.csv``, ``restore-backups`` or ``forensics`` itself a symlink to a
+    place outside: refused with exit 2 and one line, and nothing outside is written."""
+    clone, plan = damaged_clone
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    forensics_dir = clone / ".git" / "forensics"
+    if planted == "forensics":
+        forensics_dir.symlink_to(outside)
+    else:
+        forensics_dir.mkdir()
+        if planted == "log":
+            (forensics_dir / "restore-log.csv").symlink_to(victim)
+        else:
+            (forensics_dir / "restore-backups").symlink_to(outside)
+    before = _tree_of(outside)
+    proc = run_cli("restore", str(clone), "--plan", str(plan), "--apply")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "symlink" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+    assert _tree_of(outside) == before
+    for name in NAMES:  # refused before anything was written
+        assert (clone / os.fsdecode(name)).read_bytes() == b"def broken(:\n"
+
+
+def test_a_link_planted_in_a_backup_folder_the_user_names_is_refused_too(damaged_clone, tmp_path):
+    clone, plan = damaged_clone
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "backups").symlink_to(outside)
+    proc = run_cli("restore", str(clone), "--plan", str(plan), "--apply", "--backup-dir", str(mine / "backups"),
+                   "--log", str(mine / "log.csv"))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert list(outside.iterdir()) == []
