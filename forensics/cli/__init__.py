@@ -332,7 +332,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     overrides = {"paths": args.paths, "markers": args.marker, "title": args.title,
                  "cache": "" if args.no_cache else args.cache, "priority_rules": args.priority_rules,
-                 "ignore_repo_config": True if args.ignore_repo_config else None, "suspects": args.suspect}
+                 "ignore_repo_config": True if args.ignore_repo_config else None, "suspects": args.suspect,
+                 "since": args.since, "until": args.until}
     status, html, message = run_report(args.repo, args.out, rev=args.rev, params_file=args.parameters,
                                        overrides=overrides, cell_timeout=args.cell_timeout, progress=not args.quiet)
     if status or not args.quiet:
@@ -522,6 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ignore the analysed repository's own [tool.forensics] settings")
     p.add_argument("--suspect", action="append", metavar="NAME|SHA|AUTHOR|REGEX",
                    help="add the verdict on a suspect to the summary and report.json (repeatable)")
+    p.add_argument("--since", metavar="DATE", help="the report's window starts here (ISO 8601; the notebook's since)")
+    p.add_argument("--until", metavar="DATE", help="the report's window ends here (ISO 8601; the notebook's until)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_report)
 

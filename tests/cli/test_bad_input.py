@@ -140,3 +140,8 @@ def test_a_report_directory_that_cannot_be_made_is_one_line(repo, tmp_path):
     for out in (str(afile / "sub"), "/proc/forensics-report"):
         line = _one_line_error(run_cli("report", repo, "--out", out, "--no-cache", "-q"))
         assert "cannot be made" in line and out in line
+
+
+def test_report_takes_the_window_and_refuses_a_bad_date_in_one_line(repo, tmp_path):
+    line = _one_line_error(run_cli("report", repo, "--since", "garbage", "--out", str(tmp_path / "r"), "--no-cache", "-q"))
+    assert "since" in line and "garbage" in line
