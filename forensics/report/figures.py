@@ -30,7 +30,7 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
 EVENT_COLOURS = {"broke": OKABE_ITO["vermillion"], "marked": OKABE_ITO["orange"],
                  "added_damaged": OKABE_ITO["purple"], "deleted_damaged": OKABE_ITO["grey"],
                  "healed": OKABE_ITO["blue"], "unmarked": OKABE_ITO["sky"], "masked": OKABE_ITO["yellow"],
-                 "hollowed": "#7A2E00"}   # a darker vermillion: damage that compiles
+                 "hollowed": OKABE_ITO["green"]}   # damage that compiles: the palette's last free colour
 CONFIDENCE_COLOURS = {"high": OKABE_ITO["blue"], "medium": OKABE_ITO["sky"], "low": OKABE_ITO["orange"],
                       "none": OKABE_ITO["grey"]}
 SEQUENTIAL = "Cividis"  # colour-blind safe, monotone in lightness

@@ -188,7 +188,7 @@ def test_every_blast_radius_figure_shows_the_truths_numbers(realistic, rc, scann
     bars = {t.name: dict(zip(t.x, t.y)) for t in blast.touched_vs_damaged().data}
     damaged_by: dict[str, set[str]] = {}
     for e in realistic["events"]:
-        if e["event"] in ("broke", "marked", "added_damaged"):
+        if e["event"] in ("broke", "marked", "added_damaged", "hollowed"):
             damaged_by.setdefault(e["sha"], set()).add(e["path"])
     main = rc.culprits[rc.culprits["kind"].isin(MAIN_KINDS)]
     for r in main.itertuples(index=False):
