@@ -75,6 +75,35 @@ def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None) 
                           env={**os.environ, **(env or {})}, timeout=600)
 
 
+def run_on_terminal(*args: str, stream: str = "stdout", rows: int = 50, cols: int = 200,
+                    env: dict | None = None) -> str:
+    """What ``forensics ARGS`` writes to ``stream`` when that stream is a ``cols`` x ``rows``
+    pseudo-terminal (the other goes nowhere); carriage returns become newlines. Exit status 0 asserted."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, stream: follower}
+    proc = subprocess.Popen([sys.executable, "-m", "forensics", *args], stdin=subprocess.DEVNULL, close_fds=True,
+                            env={**os.environ, **(env or {})}, **streams)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:        # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert proc.wait(timeout=600) == 0
+    return out.decode("utf-8", "replace").replace("\r", "\n")
+
+
 def tree_digest(root: str | Path) -> dict[str, str]:
     """SHA-256 of every file under ``root`` (worktree and .git alike), plus symlink targets."""
     out = {}

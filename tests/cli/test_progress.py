@@ -3,38 +3,14 @@ walk (as many as the history holds), then the versions to judge; never with ``--
 stderr is a pipe."""
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import re
-import struct
-import subprocess
-import sys
-import termios
 
-from conftest import run_cli
+from conftest import run_cli, run_on_terminal
 
 
 def _terminal_stderr(*args: str) -> str:
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     # the walk of the preset's 2,000 commits takes well under the second a bar waits for: show it at once
-    proc = subprocess.Popen([sys.executable, "-m", "forensics", *args], stdout=subprocess.DEVNULL, stderr=follower,
-                            stdin=subprocess.DEVNULL, close_fds=True,
-                            env={**os.environ, "FORENSICS_PROGRESS_DELAY": "0"})
-    os.close(follower)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(leader)
-    assert proc.wait(timeout=600) == 0
-    return out.decode("utf-8", "replace").replace("\r", "\n")
+    return run_on_terminal(*args, stream="stderr", rows=40, cols=160, env={"FORENSICS_PROGRESS_DELAY": "0"})
 
 
 def test_a_cold_scan_on_a_terminal_counts_down_the_commits_with_a_total_and_an_eta(realistic, tmp_path):

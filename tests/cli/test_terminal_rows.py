@@ -3,42 +3,19 @@
 explicit ``--head`` shortens them)."""
 from __future__ import annotations
 
-import fcntl
 import io
 import json
-import os
-import pty
-import struct
-import subprocess
-import sys
-import termios
 
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, run_on_terminal
 from forensics.report.tables import TERMINAL_ROWS
 
 
 def _on_a_terminal(*args: str) -> list[str]:
     """The lines ``forensics ARGS`` writes to a 200x50 pseudo-terminal."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "forensics", *args], stdout=follower, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, close_fds=True)
-    os.close(follower)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:        # the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(leader)
-    assert proc.wait(timeout=600) == 0
-    return [ln for ln in out.decode("utf-8", "replace").replace("\r", "").split("\n") if ln.strip()]
+    return [ln for ln in run_on_terminal(*args).split("\n") if ln.strip()]
 
 
 @pytest.fixture(scope="module")
